@@ -1,0 +1,1 @@
+"""A local, stateful, OpenAI-compatible fine-tuning API server: finetop's demo backend and test double."""
