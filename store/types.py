@@ -144,3 +144,35 @@ class CostLine:
     currency: str = "usd"
     project_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+# The metric names we chart, as the API spells them in metrics events' `data`.
+METRIC_NAMES = (
+    "train_loss",
+    "valid_loss",
+    "full_valid_loss",
+    "train_mean_token_accuracy",
+    "valid_mean_token_accuracy",
+    "full_valid_mean_token_accuracy",
+    "train_mean_reward",
+    "full_valid_mean_reward",
+)
+
+
+@dataclass(slots=True)
+class MetricSeries:
+    """A job's training metrics by step, column-wise so 100,000 steps stay cheap to load and chart.
+
+    `values[name][i]` belongs to `steps[i]`; None where that step did not report the metric.
+    """
+
+    steps: list[int] = field(default_factory=list)
+    values: dict[str, list[float | None]] = field(default_factory=dict)
+    total_steps: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def present(self) -> list[str]:
+        """The metric names that have at least one value, in METRIC_NAMES order."""
+        return [name for name in METRIC_NAMES if any(v is not None for v in self.values.get(name, ()))]
