@@ -53,6 +53,10 @@ class Job:
     metadata: dict[str, str] = field(default_factory=dict)
     organization_id: str | None = None
     result_files: tuple[str, ...] = ()
+    # Derived by the cache from the job's events, not sent by the API:
+    started_at: int | None = None  # when training began ("Fine-tuning job started")
+    step: int | None = None  # latest step reported by a metrics event
+    total_steps: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

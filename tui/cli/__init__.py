@@ -7,17 +7,32 @@ Subcommands live one group per module and are imported only when named, so
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
 # command name -> "module:attribute" under tui.cli
 COMMANDS: dict[str, str] = {
     "emulator": "tui.cli.emulator_cmd:emulator",
+    "sync": "tui.cli.sync_cmd:sync",
+    "archive": "tui.cli.archive_cmd:archive",
+    "jobs": "tui.cli.jobs_cmd:jobs",
+    "job": "tui.cli.jobs_cmd:job",
+    "events": "tui.cli.jobs_cmd:events",
+    "cancel": "tui.cli.jobs_cmd:cancel",
+    "pause": "tui.cli.jobs_cmd:pause",
+    "resume": "tui.cli.jobs_cmd:resume",
+    "files": "tui.cli.files_cmd:files",
+    "models": "tui.cli.models_cmd:models",
+    "profiles": "tui.cli.profiles_cmd:profiles",
+    "prices": "tui.cli.prices_cmd:prices",
+    "whatif": "tui.cli.whatif_cmd:whatif",
 }
 
 
 class LazyGroup(click.Group):
-    """A click group that imports a subcommand's module only when it is invoked."""
+    """A click group that imports a subcommand's module only when it is invoked, and turns
+    finetop's errors into a message and exit status 1 instead of a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -28,16 +43,40 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        from store.errors import FinetopError
+
+        try:
+            return super().invoke(ctx)
+        except FinetopError as error:
+            from tui.cli.common import report_error
+
+            report_error(error)
+            ctx.exit(1)
+        finally:
+            state = ctx.find_root().obj
+            if state is not None and hasattr(state, "close"):
+                state.close()
+
 
 @click.group(
-    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+@click.option("-p", "--profile", metavar="NAME", envvar="FINETOP_PROFILE", help="The profile (account) to use.")
+@click.option("--offline", is_flag=True, help="Read the cache only; never touch the network.")
 @click.version_option(package_name="finetop")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, profile: str | None, offline: bool) -> None:
     """finetop: a terminal control room for OpenAI fine-tuning.
 
     Run with no command to open the app on the current profile.
     """
+    from tui.cli.common import CliState
+
+    ctx.obj = CliState(profile=profile, offline=offline)
     if ctx.invoked_subcommand is None:
-        click.echo("The finetop app is not built yet; try `finetop emulator`.")
+        from tui.launch import run_app
+
+        run_app(profile=profile, offline=offline)

@@ -1,0 +1,1237 @@
+"""The per-profile SQLite cache: the offline archive of an account. The only module with SQL.
+
+Plain SQLite through sqlite-utils, documented in README ("The cache"), readable with
+`sqlite-utils` or Datasette. Every API object is kept twice: typed columns for what we
+query, and `raw`, the JSON exactly as the API sent it. File contents live beside the
+database, content-addressed by sha256.
+
+Concurrency: WAL, a busy timeout, one connection per thread, and every write in a
+`BEGIN IMMEDIATE` transaction, so two processes can sync the same profile at once and
+a process killed at any point leaves the last committed state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from store.errors import CacheError, NotCachedError
+from store.metrics import metrics_from_event
+from store.paths import ensure_private_dir
+from store.records import (
+    checkpoint_from_raw,
+    cost_from_raw,
+    file_from_raw,
+    model_from_raw,
+    usage_from_raw,
+)
+from store.types import (
+    METRIC_NAMES,
+    TERMINAL_STATUSES,
+    Checkpoint,
+    CostLine,
+    Job,
+    JobError,
+    JobEvent,
+    MetricSeries,
+    Model,
+    RemoteFile,
+    UsageBucket,
+)
+
+MIGRATION_SET = "finetop"
+BUSY_TIMEOUT_SECONDS = 30
+_JOB_STARTED_MESSAGES = ("Fine-tuning job started", "Reinforcement fine-tuning job started")
+
+migrations = Migrations(MIGRATION_SET)
+
+
+# ---------------------------------------------------------------------------------------
+# Schema. Never edit an applied step: add a new one.
+# ---------------------------------------------------------------------------------------
+
+
+@migrations(name="001_initial")
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["files"].create(
+        {
+            "id": str,
+            "filename": str,
+            "purpose": str,
+            "bytes": int,
+            "created_at": int,
+            "status": str,
+            "expires_at": int,
+            "deleted_at": int,  # when we noticed it was gone from the server
+            "seen_at": int,
+            "raw": str,
+        },
+        pk="id",
+    )
+    db["files"].create_index(["created_at"])
+    db["jobs"].create(
+        {
+            "id": str,
+            "status": str,
+            "model": str,
+            "created_at": int,
+            "finished_at": int,
+            "fine_tuned_model": str,
+            "trained_tokens": int,
+            "training_file": str,
+            "validation_file": str,
+            "method": str,
+            "suffix": str,
+            "seed": int,
+            "estimated_finish": int,
+            "error_code": str,
+            "error_message": str,
+            "error_param": str,
+            "hyperparameters": str,
+            "metadata": str,
+            "started_at": int,
+            "step": int,
+            "total_steps": int,
+            "details_synced_at": int,  # final events, checkpoints and result files fetched after it ended
+            "event_runs": int,  # runs of event pages started so far (numbers each run uniquely)
+            "seen_at": int,
+            "raw": str,
+        },
+        pk="id",
+    )
+    db["jobs"].create_index(["created_at"])
+    db["jobs"].create_index(["status"])
+    db["jobs"].create_index(["fine_tuned_model"])
+    # Events arrive newest first, in runs of pages. Chronological order is
+    # (created_at, run, -pos): runs are numbered as they start, pos counts down a run.
+    db["events"].create(
+        {
+            "id": str,
+            "job_id": str,
+            "created_at": int,
+            "level": str,
+            "type": str,
+            "message": str,
+            "raw": str,
+            "run": int,
+            "pos": int,
+            "step": int,
+            "total_steps": int,
+            **{name: float for name in METRIC_NAMES},
+        },
+        pk="id",
+    )
+    db["events"].create_index(["job_id", "created_at", "run", "pos"])
+    db["events"].create_index(["job_id", "step"])
+    # A run of event pages that has not reached its end yet (resumed on the next sync).
+    db["event_runs"].create(
+        {"job_id": str, "run": int, "next_pos": int, "resume_after": str, "stop_at": str},
+        pk="job_id",
+    )
+    db["checkpoints"].create(
+        {
+            "id": str,
+            "job_id": str,
+            "created_at": int,
+            "step_number": int,
+            "model": str,
+            "metrics": str,
+            "raw": str,
+        },
+        pk="id",
+    )
+    db["checkpoints"].create_index(["job_id"])
+    db["models"].create(
+        {"id": str, "created": int, "owned_by": str, "deleted_at": int, "seen_at": int, "raw": str},
+        pk="id",
+    )
+    db["usage"].create(
+        {
+            "key": str,
+            "start_time": int,
+            "end_time": int,
+            "model": str,
+            "batch": int,
+            "project_id": str,
+            "input_tokens": int,
+            "input_cached_tokens": int,
+            "output_tokens": int,
+            "num_model_requests": int,
+            "raw": str,
+        },
+        pk="key",
+    )
+    db["usage"].create_index(["start_time"])
+    db["costs"].create(
+        {
+            "key": str,
+            "start_time": int,
+            "end_time": int,
+            "line_item": str,
+            "amount": str,
+            "currency": str,
+            "project_id": str,
+            "raw": str,
+        },
+        pk="key",
+    )
+    db["costs"].create_index(["start_time"])
+    # File contents archived beside the database (blobs/<sha256[:2]>/<sha256>).
+    db["contents"].create(
+        {"file_id": str, "sha256": str, "bytes": int, "fetched_at": int},
+        pk="file_id",
+    )
+    db["sync_state"].create(
+        {
+            "collection": str,
+            "last_success_at": int,
+            "last_attempt_at": int,
+            "last_error": str,
+            "cursor": str,
+        },
+        pk="collection",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Small value types returned by reads
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    job: Job
+    old_status: str | None  # None: a job we had never seen
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    collection: str
+    last_success_at: int | None = None
+    last_attempt_at: int | None = None
+    last_error: str | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRun:
+    """Where an unfinished walk down a job's event pages stands."""
+
+    job_id: str
+    run: int
+    next_pos: int
+    resume_after: str | None
+    stop_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedContent:
+    file_id: str
+    sha256: str
+    bytes: int
+    fetched_at: int
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyProblem:
+    file_id: str
+    problem: str  # "missing" | "corrupt"
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveStats:
+    jobs: int
+    events: int
+    checkpoints: int
+    files: int
+    models: int
+    usage_buckets: int
+    cost_lines: int
+    contents: int
+    content_bytes: int
+    database_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    kind: str  # "job" | "file" | "model"
+    id: str
+    label: str
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _loads(text: str | None, default: Any = None) -> Any:
+    return json.loads(text) if text else default
+
+
+# ---------------------------------------------------------------------------------------
+# The cache
+# ---------------------------------------------------------------------------------------
+
+
+class Cache:
+    """One profile's cache: `Cache.open(path)`; then reads and writes of finetop records."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.blob_dir = self.path.parent / "blobs"
+        self._local = threading.local()
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Cache:
+        """Open (creating if needed) and migrate the cache at `path`; refuse foreign or newer files."""
+        cache = cls(path)
+        ensure_private_dir(cache.path.parent)
+        if not cache.path.exists():
+            # Create it owner-only before SQLite does; the WAL and SHM files inherit the mode.
+            os.close(os.open(cache.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(cache.path, 0o600)
+        cache._migrate()
+        return cache
+
+    def _connect(self) -> sqlite_utils.Database:
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+            db = sqlite_utils.Database(conn, execute_plugins=False)
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise self._not_a_cache(exc) from exc
+        if mode.lower() != "wal":
+            raise CacheError(f"The cache {self.path} cannot use write-ahead logging ({mode}).")
+        return db
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def _not_a_cache(self, exc: Exception) -> CacheError:
+        return CacheError(
+            f"{self.path} is not a finetop cache ({exc}).",
+            "Move the file away (finetop will start a new cache) or point FINETOP_DATA_DIR elsewhere.",
+        )
+
+    def _migrate(self) -> None:
+        db = self.db
+        try:
+            tables = set(db.table_names())
+            applied = {m.name for m in migrations.applied(db)}
+        except sqlite3.DatabaseError as exc:
+            raise self._not_a_cache(exc) from exc
+        if tables and not applied:
+            raise self._not_a_cache(Exception("it holds tables finetop did not create"))
+        ours = {m.name for m in migrations._migrations}
+        newer = sorted(applied - ours)
+        if newer:
+            raise CacheError(
+                f"The cache {self.path} was written by a newer finetop (schema step {newer[-1]}).",
+                "Upgrade finetop (`pip install -U finetop`), or use another FINETOP_DATA_DIR.",
+            )
+        if applied == ours:
+            return
+        try:
+            with self._write():
+                pending = migrations.pending(db)
+                for migration in pending:
+                    migration.fn(db)
+                    migrations._record_applied(db, migration.name)
+                if "001_initial" in {m.name for m in pending}:
+                    self._set_meta(db, "created_at", str(_now()))
+        except sqlite3.OperationalError as exc:
+            raise CacheError(f"Could not prepare the cache {self.path}: {exc}.") from exc
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction that takes the write lock up front, so two processes queue
+        instead of failing on a lock upgrade. Nested use becomes a savepoint."""
+        db = self.db
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from exc
+        try:
+            yield db
+        except sqlite3.OperationalError as exc:
+            db.conn.rollback()
+            raise self._write_error(exc) from exc
+        except BaseException:
+            db.conn.rollback()
+            raise
+        else:
+            try:
+                db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                db.conn.rollback()
+                raise self._write_error(exc) from exc
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """Group several writes (a page of data and the cursor that follows it) atomically."""
+        return self._write()
+
+    def _write_error(self, exc: sqlite3.OperationalError) -> CacheError:
+        text = str(exc)
+        if "disk is full" in text or "disk I/O" in text:
+            return CacheError(
+                f"The disk holding the cache ({self.path.parent}) is full.",
+                "Nothing was lost: the last write was rolled back. Free some space and sync again.",
+            )
+        if "locked" in text or "busy" in text:
+            return CacheError(
+                f"The cache {self.path} stayed locked by another finetop for {BUSY_TIMEOUT_SECONDS} s.",
+                "Try again when the other sync has finished.",
+            )
+        if "readonly" in text:
+            return CacheError(f"The cache {self.path} is read-only.", "Check the file's permissions.")
+        return CacheError(f"Could not write to the cache {self.path}: {text}.")
+
+    # -- meta ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as db:
+            self._set_meta(db, key, value)
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def schema_steps(self) -> list[str]:
+        return [m.name for m in migrations.applied(self.db)]
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def upsert_jobs(self, jobs: Iterable[Job], *, now: int | None = None) -> list[StatusChange]:
+        """Store jobs as the API returned them; report those whose status changed (or are new)."""
+        jobs = list(jobs)
+        if not jobs:
+            return []
+        seen_at = now or _now()
+        with self._write() as db:
+            placeholders = ",".join("?" * len(jobs))
+            old = dict(
+                db.execute(f"SELECT id, status FROM jobs WHERE id IN ({placeholders})", [j.id for j in jobs]).fetchall()
+            )
+            db.conn.executemany(
+                """
+                INSERT INTO jobs (id, status, model, created_at, finished_at, fine_tuned_model,
+                    trained_tokens, training_file, validation_file, method, suffix, seed,
+                    estimated_finish, error_code, error_message, error_param, hyperparameters,
+                    metadata, seen_at, raw)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                ON CONFLICT(id) DO UPDATE SET
+                    status=excluded.status, model=excluded.model, created_at=excluded.created_at,
+                    finished_at=excluded.finished_at, fine_tuned_model=excluded.fine_tuned_model,
+                    trained_tokens=excluded.trained_tokens, training_file=excluded.training_file,
+                    validation_file=excluded.validation_file, method=excluded.method,
+                    suffix=excluded.suffix, seed=excluded.seed,
+                    estimated_finish=excluded.estimated_finish, error_code=excluded.error_code,
+                    error_message=excluded.error_message, error_param=excluded.error_param,
+                    hyperparameters=excluded.hyperparameters, metadata=excluded.metadata,
+                    seen_at=excluded.seen_at, raw=excluded.raw
+                """,
+                [
+                    (
+                        j.id,
+                        j.status,
+                        j.model,
+                        j.created_at,
+                        j.finished_at,
+                        j.fine_tuned_model,
+                        j.trained_tokens,
+                        j.training_file,
+                        j.validation_file,
+                        j.method,
+                        j.suffix,
+                        j.seed,
+                        j.estimated_finish,
+                        j.error.code if j.error else None,
+                        j.error.message if j.error else None,
+                        j.error.param if j.error else None,
+                        _dumps(j.hyperparameters),
+                        _dumps(j.metadata),
+                        seen_at,
+                        _dumps(j.raw),
+                    )
+                    for j in jobs
+                ],
+            )
+        return [StatusChange(j, old.get(j.id)) for j in jobs if old.get(j.id) != j.status]
+
+    _JOB_COLUMNS = (
+        "id, status, model, created_at, finished_at, fine_tuned_model, trained_tokens, training_file, "
+        "validation_file, method, suffix, seed, estimated_finish, error_code, error_message, error_param, "
+        "hyperparameters, metadata, started_at, step, total_steps"
+    )
+
+    @staticmethod
+    def _job_from_row(row: tuple, raw: str | None = None) -> Job:
+        (
+            id_,
+            status,
+            model,
+            created_at,
+            finished_at,
+            ft_model,
+            trained_tokens,
+            training_file,
+            validation_file,
+            method,
+            suffix,
+            seed,
+            estimated_finish,
+            error_code,
+            error_message,
+            error_param,
+            hyper,
+            metadata,
+            started_at,
+            step,
+            total_steps,
+        ) = row
+        return Job(
+            id=id_,
+            status=status,
+            model=model,
+            created_at=created_at,
+            training_file=training_file,
+            fine_tuned_model=ft_model,
+            finished_at=finished_at,
+            trained_tokens=trained_tokens,
+            validation_file=validation_file,
+            method=method,
+            hyperparameters=_loads(hyper, {}),
+            suffix=suffix,
+            seed=seed,
+            estimated_finish=estimated_finish,
+            error=JobError(error_code, error_message or "", error_param) if error_code else None,
+            metadata=_loads(metadata, {}),
+            started_at=started_at,
+            step=step,
+            total_steps=total_steps,
+            raw=_loads(raw, {}),
+        )
+
+    def jobs(
+        self,
+        *,
+        statuses: Iterable[str] | None = None,
+        model: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int | None = None,
+    ) -> list[Job]:
+        """Cached jobs, newest first. `model` matches the base or the fine-tuned model (substring)."""
+        where, params = [], []
+        if statuses:
+            statuses = list(statuses)
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            params += statuses
+        if model:
+            where.append("(model LIKE ? OR fine_tuned_model LIKE ?)")
+            params += [f"%{model}%", f"%{model}%"]
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("created_at < ?")
+            params.append(until)
+        sql = f"SELECT {self._JOB_COLUMNS} FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [self._job_from_row(row) for row in self.db.execute(sql, params)]
+
+    def job(self, job_id: str) -> Job:
+        row = self.db.execute(f"SELECT {self._JOB_COLUMNS}, raw FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotCachedError(f"No job {job_id} in the cache.", "Check the id, or sync first.")
+        return self._job_from_row(row[:-1], row[-1])
+
+    def find_job(self, prefix_or_model: str) -> Job:
+        """A job by id, id prefix or fine-tuned model name, as people type them."""
+        row = self.db.execute(
+            "SELECT id FROM jobs WHERE id = ? OR fine_tuned_model = ? "
+            "OR id LIKE ? ORDER BY id = ? DESC, created_at DESC LIMIT 2",
+            (prefix_or_model, prefix_or_model, f"{prefix_or_model}%", prefix_or_model),
+        ).fetchall()
+        if not row:
+            raise NotCachedError(f"No job {prefix_or_model} in the cache.", "Check the id, or sync first.")
+        return self.job(row[0][0])
+
+    def job_ids(self, *, active_only: bool = False) -> list[str]:
+        sql = "SELECT id FROM jobs"
+        if active_only:
+            sql += f" WHERE status NOT IN ({','.join('?' * len(TERMINAL_STATUSES))})"
+        sql += " ORDER BY created_at DESC"
+        params = sorted(TERMINAL_STATUSES) if active_only else []
+        return [r[0] for r in self.db.execute(sql, params)]
+
+    def job_statuses(self, ids: Iterable[str]) -> dict[str, str]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        rows = self.db.execute(f"SELECT id, status FROM jobs WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return dict(rows.fetchall())
+
+    def jobs_needing_details(self) -> list[str]:
+        """Ended jobs whose checkpoints and result files we have not fetched yet."""
+        placeholders = ",".join("?" * len(TERMINAL_STATUSES))
+        rows = self.db.execute(
+            f"SELECT id FROM jobs WHERE status IN ({placeholders}) AND details_synced_at IS NULL "
+            "ORDER BY created_at DESC",
+            sorted(TERMINAL_STATUSES),
+        )
+        return [r[0] for r in rows]
+
+    def mark_details_synced(self, job_id: str, *, now: int | None = None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE jobs SET details_synced_at = ? WHERE id = ?", (now or _now(), job_id))
+
+    def count_jobs(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+
+    # -- events --------------------------------------------------------------------------
+
+    def event_run(self, job_id: str) -> EventRun | None:
+        row = self.db.execute(
+            "SELECT job_id, run, next_pos, resume_after, stop_at FROM event_runs WHERE job_id = ?", (job_id,)
+        ).fetchone()
+        return EventRun(*row) if row else None
+
+    def start_event_run(self, job_id: str) -> EventRun:
+        """Begin a walk from the newest event page down to the newest event we already hold.
+
+        Runs are numbered from a counter on the job, so two processes walking at once never
+        share a number (the number orders events that share a second)."""
+        with self._write() as db:
+            newest = db.execute(
+                f"SELECT id FROM events WHERE job_id = ? ORDER BY {self._EVENT_ORDER_DESC} LIMIT 1", (job_id,)
+            ).fetchone()
+            row = db.execute(
+                "UPDATE jobs SET event_runs = COALESCE(event_runs, 0) + 1 WHERE id = ? RETURNING event_runs",
+                (job_id,),
+            ).fetchone()
+            if row is None:
+                raise NotCachedError(f"No job {job_id} in the cache.")
+        return EventRun(job_id, row[0], 0, None, newest[0] if newest else None)
+
+    def append_event_page(
+        self, run: EventRun, events: list[JobEvent], *, finished: bool, resume_after: str | None
+    ) -> tuple[int, EventRun | None]:
+        """Store one page of a run (newest first) and where the run goes on; returns (inserted, run)."""
+        rows = []
+        max_step = total = started = None
+        for offset, event in enumerate(events):
+            data = event.data or {}
+            metrics = metrics_from_event(data) if event.type == "metrics" else {}
+            step = data.get("step") if isinstance(data.get("step"), int) else None
+            if step is not None and (max_step is None or step > max_step):
+                max_step = step
+                total = data.get("total_steps") if isinstance(data.get("total_steps"), int) else total
+            if event.message.startswith(_JOB_STARTED_MESSAGES):
+                started = event.created_at if started is None else min(started, event.created_at)
+            rows.append(
+                (
+                    event.id,
+                    event.job_id,
+                    event.created_at,
+                    event.level,
+                    event.type,
+                    event.message,
+                    _dumps(event.raw) if event.raw else None,
+                    run.run,
+                    run.next_pos + offset,
+                    step,
+                    data.get("total_steps") if isinstance(data.get("total_steps"), int) else None,
+                    *(metrics.get(name) for name in METRIC_NAMES),
+                )
+            )
+        columns = "id, job_id, created_at, level, type, message, raw, run, pos, step, total_steps, " + ", ".join(
+            METRIC_NAMES
+        )
+        next_run = (
+            None if finished else EventRun(run.job_id, run.run, run.next_pos + len(events), resume_after, run.stop_at)
+        )
+        with self._write() as db:
+            before = db.conn.total_changes
+            db.conn.executemany(
+                f"INSERT OR IGNORE INTO events ({columns}) VALUES ({','.join('?' * (11 + len(METRIC_NAMES)))})",
+                rows,
+            )
+            inserted = db.conn.total_changes - before
+            if max_step is not None:
+                db.execute(
+                    "UPDATE jobs SET step = MAX(COALESCE(step, 0), ?), "
+                    "total_steps = COALESCE(?, total_steps) WHERE id = ?",
+                    (max_step, total, run.job_id),
+                )
+            if started is not None:
+                db.execute(
+                    "UPDATE jobs SET started_at = MIN(COALESCE(started_at, ?), ?) WHERE id = ?",
+                    (started, started, run.job_id),
+                )
+            if next_run is None:
+                db.execute("DELETE FROM event_runs WHERE job_id = ?", (run.job_id,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO event_runs (job_id, run, next_pos, resume_after, stop_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        next_run.job_id,
+                        next_run.run,
+                        next_run.next_pos,
+                        next_run.resume_after,
+                        next_run.stop_at,
+                    ),
+                )
+        return inserted, next_run
+
+    _EVENT_ORDER_ASC = "created_at ASC, run ASC, pos DESC"
+    _EVENT_ORDER_DESC = "created_at DESC, run DESC, pos ASC"
+
+    def _events_from_rows(self, job_id: str, rows: Iterable[tuple]) -> list[JobEvent]:
+        events = []
+        for id_, created_at, level, type_, message, raw_text in rows:
+            raw = _loads(raw_text, {})
+            events.append(
+                JobEvent(
+                    id=id_,
+                    job_id=job_id,
+                    created_at=created_at,
+                    level=level,
+                    message=message,
+                    type=type_,
+                    data=raw.get("data") if isinstance(raw.get("data"), dict) else None,
+                    raw=raw,
+                )
+            )
+        return events
+
+    def events(self, job_id: str, *, limit: int | None = 1000, before_id: str | None = None) -> list[JobEvent]:
+        """A job's events in chronological order: the newest `limit`, or those just before `before_id`."""
+        where, params = "job_id = ?", [job_id]
+        if before_id:
+            key = self._event_key(before_id)
+            where += " AND (created_at, run, -pos) < (?, ?, ?)"
+            params += list(key)
+        sql = (
+            "SELECT id, created_at, level, type, message, raw FROM events "
+            f"WHERE {where} ORDER BY {self._EVENT_ORDER_DESC}"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = self.db.execute(sql, params).fetchall()
+        rows.reverse()
+        return self._events_from_rows(job_id, rows)
+
+    def events_after(self, job_id: str, after_id: str | None) -> list[JobEvent]:
+        """Events newer than `after_id` (all of them when None), chronological."""
+        if after_id is None:
+            return self.events(job_id, limit=None)
+        key = self._event_key(after_id)
+        rows = self.db.execute(
+            "SELECT id, created_at, level, type, message, raw FROM events "
+            f"WHERE job_id = ? AND (created_at, run, -pos) > (?, ?, ?) ORDER BY {self._EVENT_ORDER_ASC}",
+            (job_id, *key),
+        ).fetchall()
+        return self._events_from_rows(job_id, rows)
+
+    def _event_key(self, event_id: str) -> tuple[int, int, int]:
+        row = self.db.execute("SELECT created_at, run, -pos FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise NotCachedError(f"No event {event_id} in the cache.")
+        return tuple(row)
+
+    def event_ids(self, job_id: str) -> list[str]:
+        """Every cached event id of a job, newest first (the API's order)."""
+        rows = self.db.execute(f"SELECT id FROM events WHERE job_id = ? ORDER BY {self._EVENT_ORDER_DESC}", (job_id,))
+        return [r[0] for r in rows]
+
+    def count_events(self, job_id: str | None = None) -> int:
+        if job_id is None:
+            return self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM events WHERE job_id = ?", (job_id,)).fetchone()[0]
+
+    def metric_series(self, job_id: str) -> MetricSeries:
+        """Every metrics step of a job, by step, ready for a chart."""
+        columns = ", ".join(METRIC_NAMES)
+        rows = self.db.execute(
+            f"SELECT step, total_steps, {columns} FROM events "
+            "WHERE job_id = ? AND step IS NOT NULL ORDER BY step, created_at",
+            (job_id,),
+        ).fetchall()
+        series = MetricSeries(steps=[r[0] for r in rows], values={})
+        for index, name in enumerate(METRIC_NAMES, start=2):
+            series.values[name] = [r[index] for r in rows]
+        totals = [r[1] for r in rows if r[1]]
+        series.total_steps = totals[-1] if totals else None
+        return series
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def upsert_checkpoints(self, checkpoints: Iterable[Checkpoint]) -> int:
+        rows = [
+            (c.id, c.job_id, c.created_at, c.step_number, c.model, _dumps(c.metrics), _dumps(c.raw))
+            for c in checkpoints
+        ]
+        with self._write() as db:
+            before = db.conn.total_changes
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO checkpoints (id, job_id, created_at, step_number, model, metrics, raw) "
+                "VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+            return db.conn.total_changes - before
+
+    def checkpoints(self, job_id: str | None = None) -> list[Checkpoint]:
+        sql, params = "SELECT raw FROM checkpoints", []
+        if job_id:
+            sql, params = sql + " WHERE job_id = ?", [job_id]
+        rows = self.db.execute(sql + " ORDER BY job_id, step_number DESC", params)
+        return [checkpoint_from_raw(json.loads(r[0])) for r in rows]
+
+    # -- files ---------------------------------------------------------------------------
+
+    def upsert_files(self, files: Iterable[RemoteFile], *, now: int | None = None) -> int:
+        """Store files the server listed; returns how many we had not seen before."""
+        files = list(files)
+        if not files:
+            return 0
+        seen_at = now or _now()
+        with self._write() as db:
+            known = {
+                r[0]
+                for r in db.execute(
+                    f"SELECT id FROM files WHERE id IN ({','.join('?' * len(files))})", [f.id for f in files]
+                )
+            }
+            db.conn.executemany(
+                """
+                INSERT INTO files (id, filename, purpose, bytes, created_at, status, expires_at,
+                    deleted_at, seen_at, raw)
+                VALUES (?,?,?,?,?,?,?,NULL,?,?)
+                ON CONFLICT(id) DO UPDATE SET filename=excluded.filename, purpose=excluded.purpose,
+                    bytes=excluded.bytes, created_at=excluded.created_at, status=excluded.status,
+                    expires_at=excluded.expires_at, deleted_at=NULL, seen_at=excluded.seen_at,
+                    raw=excluded.raw
+                """,
+                [
+                    (
+                        f.id,
+                        f.filename,
+                        f.purpose,
+                        f.bytes,
+                        f.created_at,
+                        f.status,
+                        f.expires_at,
+                        seen_at,
+                        _dumps(f.raw),
+                    )
+                    for f in files
+                ],
+            )
+        return len({f.id for f in files} - known)
+
+    def mark_files_deleted(self, ids: Iterable[str], *, now: int | None = None) -> int:
+        ids = list(ids)
+        if not ids:
+            return 0
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE files SET deleted_at = ? WHERE deleted_at IS NULL AND id IN ({','.join('?' * len(ids))})",
+                [now or _now(), *ids],
+            )
+            return cursor.rowcount
+
+    def mark_files_missing_deleted(self, present_ids: set[str], *, now: int | None = None) -> int:
+        """After a complete listing: every cached file the server no longer has is marked deleted."""
+        live = {r[0] for r in self.db.execute("SELECT id FROM files WHERE deleted_at IS NULL")}
+        return self.mark_files_deleted(sorted(live - present_ids), now=now)
+
+    def _file_from_row(self, row: tuple) -> RemoteFile:
+        raw, deleted_at = row
+        return dataclasses.replace(file_from_raw(json.loads(raw)), deleted_at=deleted_at)
+
+    def files(self, *, include_deleted: bool = False, purpose: str | None = None) -> list[RemoteFile]:
+        where, params = [], []
+        if not include_deleted:
+            where.append("deleted_at IS NULL")
+        if purpose:
+            where.append("purpose = ?")
+            params.append(purpose)
+        sql = "SELECT raw, deleted_at FROM files"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [self._file_from_row(r) for r in self.db.execute(sql + " ORDER BY created_at DESC, id DESC", params)]
+
+    def file(self, file_id: str) -> RemoteFile:
+        row = self.db.execute("SELECT raw, deleted_at FROM files WHERE id = ?", (file_id,)).fetchone()
+        if row is None:
+            raise NotCachedError(f"No file {file_id} in the cache.", "Check the id, or sync first.")
+        return self._file_from_row(row)
+
+    def jobs_using_files(self) -> dict[str, list[str]]:
+        """file id -> ids of the jobs that train or validate on it (or produced it)."""
+        usage: dict[str, list[str]] = {}
+        for job_id, training, validation, raw in self.db.execute(
+            "SELECT id, training_file, validation_file, raw FROM jobs ORDER BY created_at DESC"
+        ):
+            result_files = (_loads(raw, {}) or {}).get("result_files") or []
+            for file_id in {training, validation, *result_files} - {None, ""}:
+                usage.setdefault(file_id, []).append(job_id)
+        return usage
+
+    # -- models --------------------------------------------------------------------------
+
+    def replace_models(self, models: Iterable[Model], *, now: int | None = None) -> tuple[int, int]:
+        """Store a complete model listing; models that vanished are marked deleted. (added, deleted)"""
+        models = list(models)
+        stamp = now or _now()
+        with self._write() as db:
+            known = {r[0] for r in db.execute("SELECT id FROM models WHERE deleted_at IS NULL")}
+            db.conn.executemany(
+                """
+                INSERT INTO models (id, created, owned_by, deleted_at, seen_at, raw) VALUES (?,?,?,NULL,?,?)
+                ON CONFLICT(id) DO UPDATE SET created=excluded.created, owned_by=excluded.owned_by,
+                    deleted_at=NULL, seen_at=excluded.seen_at, raw=excluded.raw
+                """,
+                [(m.id, m.created, m.owned_by, stamp, _dumps(m.raw)) for m in models],
+            )
+            present = {m.id for m in models}
+            gone = sorted(known - present)
+            if gone:
+                db.execute(
+                    f"UPDATE models SET deleted_at = ? WHERE id IN ({','.join('?' * len(gone))})",
+                    [stamp, *gone],
+                )
+        return len(present - known), len(gone)
+
+    def mark_model_deleted(self, model_id: str, *, now: int | None = None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE models SET deleted_at = ? WHERE id = ?", (now or _now(), model_id))
+
+    def models(self, *, include_deleted: bool = False, fine_tuned_only: bool = False) -> list[Model]:
+        where = []
+        if not include_deleted:
+            where.append("deleted_at IS NULL")
+        if fine_tuned_only:
+            where.append("id LIKE 'ft:%'")
+        sql = "SELECT raw, deleted_at FROM models"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        result = []
+        for raw, deleted_at in self.db.execute(sql + " ORDER BY created DESC, id"):
+            result.append(dataclasses.replace(model_from_raw(json.loads(raw)), deleted_at=deleted_at))
+        return result
+
+    # -- usage and costs -----------------------------------------------------------------
+
+    def replace_usage(self, start: int, end: int, buckets: Iterable[UsageBucket]) -> int:
+        """The buckets of [start, end) as the API now reports them (recent buckets can still change)."""
+        rows = [
+            (
+                f"{b.start_time}|{b.model}|{b.batch}|{b.project_id}",
+                b.start_time,
+                b.end_time,
+                b.model,
+                None if b.batch is None else int(b.batch),
+                b.project_id,
+                b.input_tokens,
+                b.input_cached_tokens,
+                b.output_tokens,
+                b.num_model_requests,
+                _dumps(b.raw),
+            )
+            for b in buckets
+        ]
+        with self._write() as db:
+            db.execute("DELETE FROM usage WHERE start_time >= ? AND start_time < ?", (start, end))
+            db.conn.executemany("INSERT OR REPLACE INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def usage(
+        self, *, since: int | None = None, until: int | None = None, model: str | None = None
+    ) -> list[UsageBucket]:
+        where, params = ["1=1"], []
+        if since is not None:
+            where.append("start_time >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("start_time < ?")
+            params.append(until)
+        if model:
+            where.append("model = ?")
+            params.append(model)
+        rows = self.db.execute(
+            f"SELECT start_time, end_time, raw FROM usage WHERE {' AND '.join(where)} ORDER BY start_time, model",
+            params,
+        )
+        return [usage_from_raw(s, e, json.loads(raw)) for s, e, raw in rows]
+
+    def replace_costs(self, start: int, end: int, lines: Iterable[CostLine]) -> int:
+        rows = [
+            (
+                f"{c.start_time}|{c.line_item}|{c.project_id}",
+                c.start_time,
+                c.end_time,
+                c.line_item,
+                c.amount,
+                c.currency,
+                c.project_id,
+                _dumps(c.raw),
+            )
+            for c in lines
+        ]
+        with self._write() as db:
+            db.execute("DELETE FROM costs WHERE start_time >= ? AND start_time < ?", (start, end))
+            db.conn.executemany("INSERT OR REPLACE INTO costs VALUES (?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def costs(self, *, since: int | None = None, until: int | None = None) -> list[CostLine]:
+        where, params = ["1=1"], []
+        if since is not None:
+            where.append("start_time >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("start_time < ?")
+            params.append(until)
+        rows = self.db.execute(
+            f"SELECT start_time, end_time, raw FROM costs WHERE {' AND '.join(where)} ORDER BY start_time, line_item",
+            params,
+        )
+        return [cost_from_raw(s, e, json.loads(raw)) for s, e, raw in rows]
+
+    # -- sync state ----------------------------------------------------------------------
+
+    def sync_state(self, collection: str) -> SyncState:
+        row = self.db.execute(
+            "SELECT last_success_at, last_attempt_at, last_error, cursor FROM sync_state WHERE collection = ?",
+            (collection,),
+        ).fetchone()
+        if row is None:
+            return SyncState(collection)
+        return SyncState(collection, row[0], row[1], row[2], _loads(row[3], {}))
+
+    def all_sync_states(self) -> dict[str, SyncState]:
+        rows = self.db.execute(
+            "SELECT collection, last_success_at, last_attempt_at, last_error, cursor FROM sync_state"
+        ).fetchall()
+        return {r[0]: SyncState(r[0], r[1], r[2], r[3], _loads(r[4], {})) for r in rows}
+
+    def record_sync(
+        self,
+        collection: str,
+        *,
+        ok: bool,
+        error: str | None = None,
+        cursor: dict[str, Any] | None = None,
+        now: int | None = None,
+    ) -> None:
+        """Note an attempt at a collection: success clears the error; the cursor is kept unless given."""
+        stamp = now or _now()
+        with self._write() as db:
+            previous = self.sync_state(collection)
+            db.execute(
+                "INSERT OR REPLACE INTO sync_state (collection, last_success_at, last_attempt_at, last_error, cursor) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    collection,
+                    stamp if ok else previous.last_success_at,
+                    stamp,
+                    None if ok else error,
+                    _dumps(previous.cursor if cursor is None else cursor),
+                ),
+            )
+
+    def set_cursor(self, collection: str, cursor: dict[str, Any]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sync_state (collection, cursor) VALUES (?, ?) "
+                "ON CONFLICT(collection) DO UPDATE SET cursor = excluded.cursor",
+                (collection, _dumps(cursor)),
+            )
+
+    # -- archived contents ---------------------------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.blob_dir / sha256[:2] / sha256
+
+    def content(self, file_id: str) -> ArchivedContent | None:
+        row = self.db.execute(
+            "SELECT file_id, sha256, bytes, fetched_at FROM contents WHERE file_id = ?", (file_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return ArchivedContent(*row, path=self.blob_path(row[1]))
+
+    def contents(self) -> list[ArchivedContent]:
+        rows = self.db.execute("SELECT file_id, sha256, bytes, fetched_at FROM contents ORDER BY file_id")
+        return [ArchivedContent(*r, path=self.blob_path(r[1])) for r in rows]
+
+    def store_content(self, file_id: str, chunks: Iterable[bytes], *, now: int | None = None) -> ArchivedContent:
+        """Write a file's bytes into the blob store (atomically) and record them. Same bytes, one blob."""
+        ensure_private_dir(self.blob_dir)
+        digest, size = hashlib.sha256(), 0
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=self.blob_dir, prefix=".incoming-")
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            target = self.blob_path(sha)
+            ensure_private_dir(target.parent)
+            os.replace(tmp_name, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp_name)
+            if exc.errno == 28:  # ENOSPC
+                raise CacheError(
+                    f"The disk holding the archive ({self.blob_dir}) is full.",
+                    "Nothing was recorded for this file; free some space and archive again.",
+                ) from exc
+            raise CacheError(f"Could not write to the archive {self.blob_dir}: {exc.strerror}.") from exc
+        stamp = now or _now()
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO contents (file_id, sha256, bytes, fetched_at) VALUES (?, ?, ?, ?)",
+                (file_id, sha, size, stamp),
+            )
+        return ArchivedContent(file_id, sha, size, stamp, self.blob_path(sha))
+
+    def open_content(self, file_id: str) -> BinaryIO:
+        archived = self.content(file_id)
+        if archived is None:
+            raise NotCachedError(
+                f"The contents of {file_id} are not archived.",
+                "Run `finetop archive --with-contents` while online.",
+            )
+        try:
+            return archived.path.open("rb")
+        except FileNotFoundError as exc:
+            raise CacheError(
+                f"The archived contents of {file_id} are missing from {archived.path}.",
+                "Run `finetop archive verify`, then `finetop archive --with-contents` to fetch them again.",
+            ) from exc
+
+    def verify_contents(self, progress: Any = None) -> list[VerifyProblem]:
+        """Re-hash every archived blob; report the missing and the corrupt."""
+        problems = []
+        items = self.contents()
+        for index, item in enumerate(items):
+            if progress:
+                progress(index, len(items))
+            try:
+                digest = hashlib.sha256()
+                with item.path.open("rb") as handle:
+                    for chunk in iter(lambda handle=handle: handle.read(1 << 20), b""):
+                        digest.update(chunk)
+            except FileNotFoundError:
+                problems.append(VerifyProblem(item.file_id, "missing", item.path))
+                continue
+            if digest.hexdigest() != item.sha256:
+                problems.append(VerifyProblem(item.file_id, "corrupt", item.path))
+        if progress:
+            progress(len(items), len(items))
+        return problems
+
+    # -- overview ------------------------------------------------------------------------
+
+    def stats(self) -> ArchiveStats:
+        def count(table: str, where: str = "") -> int:
+            return self.db.execute(f"SELECT COUNT(*) FROM {table} {where}").fetchone()[0]
+
+        content_bytes = self.db.execute(
+            "SELECT COALESCE(SUM(bytes), 0) FROM (SELECT DISTINCT sha256, bytes FROM contents)"
+        ).fetchone()[0]
+        db_bytes = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        return ArchiveStats(
+            jobs=count("jobs"),
+            events=count("events"),
+            checkpoints=count("checkpoints"),
+            files=count("files"),
+            models=count("models"),
+            usage_buckets=count("usage"),
+            cost_lines=count("costs"),
+            contents=count("contents"),
+            content_bytes=content_bytes,
+            database_bytes=db_bytes,
+        )
+
+    def search(self, text: str, *, limit: int = 30) -> list[SearchHit]:
+        """Jobs, files and models whose id or name contains `text` (command palette)."""
+        like = f"%{text}%"
+        hits = [
+            SearchHit("job", r[0], f"{r[0]}  {r[1] or r[2]}  {r[3]}")
+            for r in self.db.execute(
+                "SELECT id, fine_tuned_model, model, status FROM jobs WHERE id LIKE ? OR fine_tuned_model LIKE ? "
+                "OR suffix LIKE ? OR model LIKE ? ORDER BY created_at DESC LIMIT ?",
+                (like, like, like, like, limit),
+            )
+        ]
+        hits += [
+            SearchHit("file", r[0], f"{r[0]}  {r[1]}  {r[2]}")
+            for r in self.db.execute(
+                "SELECT id, filename, purpose FROM files WHERE deleted_at IS NULL AND (id LIKE ? OR filename LIKE ?) "
+                "ORDER BY created_at DESC LIMIT ?",
+                (like, like, limit),
+            )
+        ]
+        hits += [
+            SearchHit("model", r[0], r[0])
+            for r in self.db.execute(
+                "SELECT id FROM models WHERE deleted_at IS NULL AND id LIKE 'ft:%' AND id LIKE ? LIMIT ?",
+                (like, limit),
+            )
+        ]
+        return hits
