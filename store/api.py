@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Generic, TypeVar
 
@@ -66,7 +68,9 @@ class Api:
         self.requests_sent = 0
         self.server_time_offset: float | None = None  # server Date minus our clock, when known
         self._http = httpx2.Client(
-            timeout=timeout, follow_redirects=True, event_hooks={"request": [self._count_request]}
+            timeout=timeout,
+            follow_redirects=True,
+            event_hooks={"request": [self._count_request], "response": [self._note_server_time]},
         )
         common: dict[str, Any] = {
             "api_key": keys.api_key,
@@ -95,6 +99,17 @@ class Api:
     def _count_request(self, request: httpx2.Request) -> None:
         with self._lock:
             self.requests_sent += 1
+
+    def _note_server_time(self, response: httpx2.Response) -> None:
+        """Learn the server's clock from its Date header, so ages and elapsed times match the
+        server's timestamps even when this machine's clock is off (or the server is simulated)."""
+        date = response.headers.get("date")
+        if not date:
+            return
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            offset = parsedate_to_datetime(date).timestamp() - time.time()
+            # The header has one-second resolution: ignore what is within that.
+            self.server_time_offset = offset if abs(offset) >= 2 else 0.0
 
     @property
     def has_admin_key(self) -> bool:
@@ -172,9 +187,7 @@ class Api:
         with self._errors("creating the fine-tuning job"):
             return job_from_raw(self.client.fine_tuning.jobs.create(**_omit_none(**params)).to_dict())
 
-    def list_events_page(
-        self, job_id: str, *, after: str | None = None, limit: int = MAX_PAGE
-    ) -> Page[JobEvent]:
+    def list_events_page(self, job_id: str, *, after: str | None = None, limit: int = MAX_PAGE) -> Page[JobEvent]:
         with self._errors(f"reading the events of job {job_id}"):
             page = self.client.fine_tuning.jobs.list_events(job_id, **_omit_none(after=after, limit=limit))
         items = [event_from_raw(job_id, item.to_dict()) for item in page.data]
@@ -228,11 +241,7 @@ class Api:
 
     def add_upload_part(self, upload_id: str, data: bytes | BinaryIO) -> str:
         with self._errors(f"sending a part of upload {upload_id}"):
-            return (
-                self.client.with_options(timeout=TRANSFER_TIMEOUT)
-                .uploads.parts.create(upload_id, data=data)
-                .id
-            )
+            return self.client.with_options(timeout=TRANSFER_TIMEOUT).uploads.parts.create(upload_id, data=data).id
 
     def complete_upload(self, upload_id: str, part_ids: list[str], md5: str | None = None) -> dict:
         with self._errors(f"completing upload {upload_id}"):
@@ -274,9 +283,7 @@ class Api:
         ]
         return Page(items, bool(response.has_more), response.next_page)
 
-    def costs_page(
-        self, *, start: int, end: int, page: str | None = None, limit: int = 180
-    ) -> Page[CostLine]:
+    def costs_page(self, *, start: int, end: int, page: str | None = None, limit: int = 180) -> Page[CostLine]:
         with self._errors("reading costs"):
             response = self.client.admin.organization.usage.costs(
                 start_time=start,

@@ -25,7 +25,7 @@ from store.types import Job
 
 if TYPE_CHECKING:
     from store.api import Api
-    from store.sync import SyncReport, Syncer
+    from store.sync import Syncer, SyncReport
 
 
 def cache_path_for(profile_name: str) -> Path:
@@ -60,6 +60,7 @@ class Backend:
         self._keys = keys
         self._api: Api | None = None
         self._syncer: Syncer | None = None
+        self._offset_from_cache: float | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -94,10 +95,14 @@ class Backend:
             return self._syncer
 
     def sync(self, **options) -> SyncReport:
-        return self.syncer.sync(**options)
+        report = self.syncer.sync(**options)
+        self.remember_clock_offset()
+        return report
 
     def poll(self) -> SyncReport:
-        return self.syncer.poll()
+        report = self.syncer.poll()
+        self.remember_clock_offset()
+        return report
 
     # -- freshness -----------------------------------------------------------------------
 
@@ -113,7 +118,23 @@ class Backend:
         )
 
     def now(self) -> float:
-        return time.time()
+        """The server's idea of now: ages and elapsed times are measured against its timestamps."""
+        offset = self._api.server_time_offset if self._api is not None else None
+        if offset is None:
+            offset = self._cached_offset()
+        return time.time() + offset
+
+    def _cached_offset(self) -> float:
+        if self._offset_from_cache is None:
+            self._offset_from_cache = float(self.cache.meta("server_clock_offset") or 0.0)
+        return self._offset_from_cache
+
+    def remember_clock_offset(self) -> None:
+        """Keep the server clock offset for offline sessions (written only when it moved)."""
+        offset = self._api.server_time_offset if self._api is not None else None
+        if offset is not None and abs(offset - self._cached_offset()) >= 1:
+            self.cache.set_meta("server_clock_offset", f"{offset:.0f}")
+            self._offset_from_cache = offset
 
     # -- job actions ---------------------------------------------------------------------
 

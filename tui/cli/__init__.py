@@ -25,8 +25,11 @@ COMMANDS: dict[str, str] = {
     "files": "tui.cli.files_cmd:files",
     "models": "tui.cli.models_cmd:models",
     "profiles": "tui.cli.profiles_cmd:profiles",
+    "demo": "tui.cli.demo_cmd:demo",
+    "serve": "tui.cli.serve_cmd:serve",
     "prices": "tui.cli.prices_cmd:prices",
     "whatif": "tui.cli.whatif_cmd:whatif",
+    "check": "tui.cli.check_cmd:check",
 }
 
 

@@ -1,0 +1,372 @@
+"""One job: a live event log and loss chart, the overview, checkpoints, result metrics, and its actions."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from store.errors import NotCachedError
+from store.metrics import parse_result_file, series_from_events
+from store.types import Checkpoint, Job, JobEvent, MetricSeries
+from tui import format as fmt
+from tui.messages import CacheUpdated
+from tui.widgets.app_header import AppHeader
+from tui.widgets.confirm import ConfirmScreen
+from tui.widgets.event_log import EventLog
+from tui.widgets.loss_chart import LossChart
+
+EVENTS_SHOWN = 1000  # the newest events loaded on open; older ones load as the user scrolls up
+
+
+@dataclass
+class JobView:
+    """Everything the screen shows, read from the cache in one go on a worker thread."""
+
+    job: Job
+    events: list[JobEvent] = field(default_factory=list)
+    has_older: bool = False
+    series: MetricSeries = field(default_factory=MetricSeries)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    results: MetricSeries | None = None
+    file_names: dict[str, str] = field(default_factory=dict)
+
+
+class JobScreen(Screen[None]):
+    """A job in detail; follows it live while it runs."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "back", "Back", id="job.back", tooltip="Back to the jobs list"),
+        Binding("c", "cancel_job", "Cancel job", id="job.cancel", tooltip="Cancel this job (asks first)"),
+        Binding("p", "pause_job", "Pause", id="job.pause", tooltip="Pause this running job"),
+        Binding("r", "resume_job", "Resume", id="job.resume", tooltip="Resume this paused job"),
+        Binding("y", "copy_model", "Copy model", id="job.copy", tooltip="Copy the fine-tuned model's name"),
+        Binding(
+            "t", "open_training_file", "Training file", id="job.training_file", tooltip="Preview the training file"
+        ),
+        Binding(
+            "a",
+            "toggle_accuracy",
+            "Accuracy",
+            show=False,
+            id="job.accuracy",
+            tooltip="Chart token accuracy instead of loss",
+        ),
+    ]
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.job: Job | None = None
+
+    @property
+    def backend(self):
+        return self.app.backend  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader("jobs")
+        yield Static(id="job-title")
+        with TabbedContent(id="job-tabs"):
+            with TabPane("Live", id="live"), Vertical():
+                yield LossChart(id="job-chart")
+                yield EventLog(id="job-events", utc=getattr(self.app, "utc", False))
+            with TabPane("Overview", id="overview"), VerticalScroll():
+                yield Static(id="job-overview")
+            with TabPane("Checkpoints", id="checkpoints"):
+                yield DataTable(id="job-checkpoints", cursor_type="row", zebra_stripes=True)
+                yield Static(
+                    "No checkpoints (they appear at the end of each epoch).",
+                    id="job-checkpoints-empty",
+                    classes="empty",
+                )
+            with TabPane("Results", id="results"):
+                yield Static(id="job-results-summary")
+                yield DataTable(id="job-results", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._render_title)
+        self._load()
+
+    # -- loading -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="job-load", exit_on_error=False, description="reading the job")
+    def _load(self) -> None:
+        cache = self.backend.cache
+        try:
+            job = cache.job(self.job_id)
+        except NotCachedError as error:
+            self.app.call_from_thread(self.app.notify, error.message, severity="error")
+            self.app.call_from_thread(self.dismiss)
+            return
+        events = cache.events(job.id, limit=EVENTS_SHOWN)
+        view = JobView(
+            job=job,
+            events=events,
+            has_older=cache.count_events(job.id) > len(events),
+            series=cache.metric_series(job.id),
+            checkpoints=cache.checkpoints(job.id),
+            results=self._results(job),
+            file_names=self._file_names(job),
+        )
+        self.app.call_from_thread(self._show, view)
+
+    def _results(self, job: Job) -> MetricSeries | None:
+        for file_id in job.result_files:
+            archived = self.backend.cache.content(file_id)
+            if archived is not None and archived.path.exists():
+                return parse_result_file(archived.path.read_bytes())
+        return None
+
+    def _file_names(self, job: Job) -> dict[str, str]:
+        names = {}
+        for file_id in filter(None, (job.training_file, job.validation_file)):
+            with contextlib.suppress(NotCachedError):
+                names[file_id] = self.backend.cache.file(file_id).filename
+        return names
+
+    def _show(self, view: JobView) -> None:
+        self.job = view.job
+        self.query_one("#job-events", EventLog).set_events(view.events, has_older=view.has_older)
+        self.query_one("#job-chart", LossChart).update(view.series)
+        self._show_overview(view)
+        self._show_checkpoints(view.checkpoints)
+        self._show_results(view.results)
+        self._render_title()
+        self.refresh_bindings()
+
+    @on(CacheUpdated)
+    def _cache_updated(self, message: CacheUpdated) -> None:
+        if self.job is not None and (not message.job_ids or self.job_id in message.job_ids):
+            self._load_new()
+
+    @work(thread=True, exclusive=True, group="job-load", exit_on_error=False, description="reading new events")
+    def _load_new(self) -> None:
+        cache = self.backend.cache
+        log = self.query_one("#job-events", EventLog)
+        newest = log.events[-1].id if log.events else None
+        job = cache.job(self.job_id)
+        try:
+            fresh = cache.events_after(self.job_id, newest)
+        except NotCachedError:  # our newest event vanished: reload everything
+            fresh = None
+        if fresh is None or job.status != (self.job.status if self.job else None):
+            self._load()
+            return
+        self.app.call_from_thread(self._show_new, job, fresh)
+
+    def _show_new(self, job: Job, fresh: list[JobEvent]) -> None:
+        self.job = job
+        if fresh:
+            self.query_one("#job-events", EventLog).append(fresh)
+            self.query_one("#job-chart", LossChart).append(series_from_events(fresh))
+        self._render_title()
+
+    @on(EventLog.OlderRequested, "#job-events")
+    def _older_requested(self, message: EventLog.OlderRequested) -> None:
+        self._load_older(message.oldest.id if message.oldest else None)
+
+    @work(thread=True, group="job-older", exit_on_error=False, description="reading older events")
+    def _load_older(self, before_id: str | None) -> None:
+        older = self.backend.cache.events(self.job_id, limit=EVENTS_SHOWN, before_id=before_id)
+        has_older = len(older) == EVENTS_SHOWN
+        self.app.call_from_thread(self.query_one("#job-events", EventLog).prepend, older, has_older=has_older)
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _render_title(self) -> None:
+        job = self.job
+        if job is None:
+            self.query_one("#job-title", Static).update(Text(f" {self.job_id}", style="dim"))
+            return
+        now = self.app.now()  # type: ignore[attr-defined]
+        name = job.fine_tuned_model or (f"suffix {job.suffix}" if job.suffix else job.id)
+        parts = [fmt.status_text(job.status), Text(name, style="bold")]
+        if job.step is not None and job.is_active:
+            parts.append(Text(f"step {fmt.progress(job.step, job.total_steps)}"))
+        start = job.started_at or job.created_at
+        parts.append(
+            Text(
+                ("took " if job.finished_at else "elapsed ") + fmt.duration((job.finished_at or now) - start),
+                style="dim",
+            )
+        )
+        if job.trained_tokens is not None:
+            parts.append(Text(f"{fmt.token_count(job.trained_tokens)} tokens", style="dim"))
+        self.query_one("#job-title", Static).update(Text.assemble(" ", Text("  ·  ").join(parts)))
+
+    def _show_overview(self, view: JobView) -> None:
+        job = view.job
+        now = self.app.now()  # type: ignore[attr-defined]
+        utc = getattr(self.app, "utc", False)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(overflow="fold")
+
+        def when(ts: int | None) -> str:
+            return fmt.MISSING if ts is None else f"{fmt.timestamp(ts, utc=utc)}  ({fmt.ago(ts, now)})"
+
+        def file_cell(file_id: str | None) -> str:
+            if not file_id:
+                return fmt.MISSING
+            name = view.file_names.get(file_id)
+            return f"{name}  ({file_id})" if name else file_id
+
+        rows: list[tuple[str, str | Text]] = [
+            ("job", job.id),
+            ("status", fmt.status_text(job.status)),
+            ("fine-tuned model", job.fine_tuned_model or fmt.MISSING),
+            ("base model", job.model),
+            ("method", job.method),
+            ("training file", file_cell(job.training_file)),
+            ("validation file", file_cell(job.validation_file)),
+            ("suffix", job.suffix or fmt.MISSING),
+            ("seed", fmt.MISSING if job.seed is None else str(job.seed)),
+        ]
+        for key, value in sorted(job.hyperparameters.items()):
+            rows.append((key.replace("_", " "), str(value)))
+        rows += [
+            ("created", when(job.created_at)),
+            ("started", when(job.started_at)),
+            ("finished", when(job.finished_at)),
+            ("estimated finish", when(job.estimated_finish)),
+            ("trained tokens", fmt.token_count(job.trained_tokens)),
+        ]
+        for key, value in sorted(job.metadata.items()):
+            rows.append((f"metadata {key}", value))
+        if job.organization_id:
+            rows.append(("organization", job.organization_id))
+        for key, value in rows:
+            grid.add_row(key, value)
+        if job.error:
+            error = Text.assemble(
+                ("\n" + job.error.code, "bold red"),
+                (f"  (param {job.error.param})" if job.error.param else "", "red"),
+                ("\n" + job.error.message, ""),
+            )
+            self.query_one("#job-overview", Static).update(Group(grid, error))
+        else:
+            self.query_one("#job-overview", Static).update(grid)
+
+    def _show_checkpoints(self, checkpoints: list[Checkpoint]) -> None:
+        table = self.query_one("#job-checkpoints", DataTable)
+        table.clear(columns=True)
+        self.query_one("#job-checkpoints-empty", Static).display = not checkpoints
+        table.display = bool(checkpoints)
+        if not checkpoints:
+            return
+        names = sorted({k for c in checkpoints for k in c.metrics if k != "step"})
+        table.add_column("step", key="step")
+        table.add_column("model", key="model")
+        for name in names:
+            table.add_column(name.replace("_", " "), key=name)
+        for ckpt in checkpoints:
+            table.add_row(
+                str(ckpt.step_number),
+                fmt.short_model(ckpt.model),
+                *(fmt.number(ckpt.metrics.get(name)) for name in names),
+                key=ckpt.id,
+            )
+
+    def _show_results(self, results: MetricSeries | None) -> None:
+        summary = self.query_one("#job-results-summary", Static)
+        table = self.query_one("#job-results", DataTable)
+        table.clear(columns=True)
+        if results is None or not results.steps:
+            job = self.job
+            summary.update(
+                "The result file appears when the job succeeds."
+                if job is None or job.status != "succeeded"
+                else "The result file is not archived yet; it is fetched on the next sync."
+            )
+            table.display = False
+            return
+        table.display = True
+        names = results.present()
+        last = {name: next((v for v in reversed(results.values[name]) if v is not None), None) for name in names}
+        summary.update(
+            f"{len(results.steps):,} steps from the result file · final "
+            + ", ".join(f"{name.replace('_', ' ')} {fmt.number(value)}" for name, value in last.items())
+        )
+        table.add_column("step", key="step")
+        for name in names:
+            table.add_column(name.replace("_", " "), key=name)
+        for index, step in enumerate(results.steps):
+            table.add_row(str(step), *(fmt.number(results.values[name][index]) for name in names))
+
+    # -- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        job = self.job
+        offline = getattr(self.app, "offline_mode", False)
+        rules = {
+            "cancel_job": job is not None and job.is_active and not offline,
+            "pause_job": job is not None and job.status == "running" and not offline,
+            "resume_job": job is not None and job.status == "paused" and not offline,
+            "copy_model": job is not None and bool(job.fine_tuned_model),
+            "open_training_file": job is not None and bool(job.training_file),
+        }
+        if action in rules:
+            return True if rules[action] else None  # None: shown greyed out, not hidden
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_toggle_accuracy(self) -> None:
+        self.query_one("#job-chart", LossChart).action_toggle_accuracy()
+
+    def action_copy_model(self) -> None:
+        if self.job and self.job.fine_tuned_model:
+            self.app.copy_to_clipboard(self.job.fine_tuned_model)
+            self.notify(self.job.fine_tuned_model, title="Copied the model name")
+
+    def action_open_training_file(self) -> None:
+        if self.job:
+            from tui.screens.file_preview import FilePreviewScreen
+
+            self.app.push_screen(FilePreviewScreen(self.job.training_file))
+
+    def action_cancel_job(self) -> None:
+        job = self.job
+        if job is None:
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._run_action("cancel")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel {job.id}?",
+                f"{job.fine_tuned_model or job.suffix or job.model}: training stops and cannot be resumed.",
+                confirm_label="Cancel job",
+                cancel_label="Keep running",
+                warning="Tokens trained so far may still be billed.",
+            ),
+            answered,
+        )
+
+    def action_pause_job(self) -> None:
+        self._run_action("pause")
+
+    def action_resume_job(self) -> None:
+        self._run_action("resume")
+
+    @work(thread=True, exclusive=True, group="job-action", exit_on_error=False, description="changing the job")
+    def _run_action(self, verb: str) -> None:
+        backend = self.backend
+        act = {"cancel": backend.cancel_job, "pause": backend.pause_job, "resume": backend.resume_job}[verb]
+        job = act(self.job_id)
+        self.app.call_from_thread(self.notify, f"{job.id} is now {job.status}", title=f"Job {verb}")
+        self.app.call_from_thread(self.app.broadcast, CacheUpdated(None, frozenset({job.id})))  # type: ignore[attr-defined]
