@@ -87,11 +87,12 @@ class Backend:
 
     @property
     def syncer(self) -> Syncer:
+        api = self.api  # outside the lock: building it takes the lock too
         with self._lock:
             if self._syncer is None:
                 from store.sync import Syncer
 
-                self._syncer = Syncer(self.cache, self.api, poll_seconds=self.profile.poll_seconds)
+                self._syncer = Syncer(self.cache, api, poll_seconds=self.profile.poll_seconds)
             return self._syncer
 
     def sync(self, **options) -> SyncReport:

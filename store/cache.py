@@ -104,6 +104,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             "error_param": str,
             "hyperparameters": str,
             "metadata": str,
+            "result_files": str,
             "started_at": int,
             "step": int,
             "total_steps": int,
@@ -461,8 +462,8 @@ class Cache:
                 INSERT INTO jobs (id, status, model, created_at, finished_at, fine_tuned_model,
                     trained_tokens, training_file, validation_file, method, suffix, seed,
                     estimated_finish, error_code, error_message, error_param, hyperparameters,
-                    metadata, seen_at, raw)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    metadata, result_files, seen_at, raw)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 ON CONFLICT(id) DO UPDATE SET
                     status=excluded.status, model=excluded.model, created_at=excluded.created_at,
                     finished_at=excluded.finished_at, fine_tuned_model=excluded.fine_tuned_model,
@@ -472,7 +473,7 @@ class Cache:
                     estimated_finish=excluded.estimated_finish, error_code=excluded.error_code,
                     error_message=excluded.error_message, error_param=excluded.error_param,
                     hyperparameters=excluded.hyperparameters, metadata=excluded.metadata,
-                    seen_at=excluded.seen_at, raw=excluded.raw
+                    result_files=excluded.result_files, seen_at=excluded.seen_at, raw=excluded.raw
                 """,
                 [
                     (
@@ -494,6 +495,7 @@ class Cache:
                         j.error.param if j.error else None,
                         _dumps(j.hyperparameters),
                         _dumps(j.metadata),
+                        _dumps(list(j.result_files)),
                         seen_at,
                         _dumps(j.raw),
                     )
@@ -505,7 +507,7 @@ class Cache:
     _JOB_COLUMNS = (
         "id, status, model, created_at, finished_at, fine_tuned_model, trained_tokens, training_file, "
         "validation_file, method, suffix, seed, estimated_finish, error_code, error_message, error_param, "
-        "hyperparameters, metadata, started_at, step, total_steps"
+        "hyperparameters, metadata, result_files, started_at, step, total_steps"
     )
 
     @staticmethod
@@ -529,6 +531,7 @@ class Cache:
             error_param,
             hyper,
             metadata,
+            result_files,
             started_at,
             step,
             total_steps,
@@ -550,6 +553,7 @@ class Cache:
             estimated_finish=estimated_finish,
             error=JobError(error_code, error_message or "", error_param) if error_code else None,
             metadata=_loads(metadata, {}),
+            result_files=tuple(_loads(result_files, [])),
             started_at=started_at,
             step=step,
             total_steps=total_steps,

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from store.api import MAX_PAGE, Api
 from store.cache import Cache, StatusChange
 from store.errors import ApiError
-from store.types import Job
 
 DAY = 86_400
 # How often each collection is due, in seconds (active jobs use the profile's poll_seconds).
@@ -379,7 +378,7 @@ class Syncer:
         """The training data itself: every fine-tuning file and every file a job used or made."""
         wanted: dict[str, None] = {}
         for job in self.cache.jobs():
-            for file_id in (job.training_file, job.validation_file, *self._result_files(job)):
+            for file_id in (job.training_file, job.validation_file, *job.result_files):
                 if file_id:
                     wanted[file_id] = None
         for remote in self.cache.files():
@@ -392,6 +391,3 @@ class Syncer:
             self.fetch_content(file_id, report)
         if progress:
             progress("contents", len(todo), len(todo))
-
-    def _result_files(self, job: Job) -> tuple[str, ...]:
-        return job.result_files or tuple(self.cache.job(job.id).result_files)

@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from tui.messages import CacheUpdated
 from tui.widgets.app_header import AppHeader
@@ -17,13 +18,8 @@ if TYPE_CHECKING:
     from tui.app import FinetopApp
 
 
-class SectionScreen(Screen[None]):
-    """A top-level section (jobs, files, models, spend). Subclasses compose `body()` and implement `reload()`.
-
-    `reload()` starts a thread worker that reads the cache and hands the result back to the UI
-    thread; it runs when the screen is shown and whenever the cache changes."""
-
-    SECTION = "jobs"
+class FinetopScreen(Screen[None]):
+    """Every full screen of finetop: its backend, and its failed workers sent to the app's error funnel."""
 
     @property
     def finetop(self) -> FinetopApp:
@@ -32,6 +28,21 @@ class SectionScreen(Screen[None]):
     @property
     def backend(self) -> Backend:
         return self.finetop.backend
+
+    @on(Worker.StateChanged)
+    def _forward_worker_failure(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: without this a failed action would vanish silently.
+        if event.state == WorkerState.ERROR and event.worker.node is self:
+            self.app.post_message(Worker.StateChanged(event.worker, event.state))
+
+
+class SectionScreen(FinetopScreen):
+    """A top-level section (jobs, files, models, spend). Subclasses compose `body()` and implement `reload()`.
+
+    `reload()` starts a thread worker that reads the cache and hands the result back to the UI
+    thread; it runs when the screen is shown and whenever the cache changes."""
+
+    SECTION = "jobs"
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.SECTION)

@@ -13,14 +13,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from store.errors import NotCachedError
+from store.errors import FinetopError, NotCachedError
 from store.metrics import parse_result_file, series_from_events
+from store.pricing import Cost
+from store.spend_report import training_cost_for
 from store.types import Checkpoint, Job, JobEvent, MetricSeries
 from tui import format as fmt
 from tui.messages import CacheUpdated
+from tui.screens.base import FinetopScreen
 from tui.widgets.app_header import AppHeader
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.event_log import EventLog
@@ -40,9 +42,11 @@ class JobView:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     results: MetricSeries | None = None
     file_names: dict[str, str] = field(default_factory=dict)
+    training_cost: Cost | None = None
+    training_cost_problem: str = ""  # why there is no figure (a malformed prices.csv)
 
 
-class JobScreen(Screen[None]):
+class JobScreen(FinetopScreen):
     """A job in detail; follows it live while it runs."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -68,10 +72,6 @@ class JobScreen(Screen[None]):
         super().__init__()
         self.job_id = job_id
         self.job: Job | None = None
-
-    @property
-    def backend(self):
-        return self.app.backend  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield AppHeader("jobs")
@@ -119,6 +119,10 @@ class JobScreen(Screen[None]):
             results=self._results(job),
             file_names=self._file_names(job),
         )
+        try:
+            view.training_cost = training_cost_for(cache, job, now=int(self.app.now()))  # type: ignore[attr-defined]
+        except FinetopError as error:  # the user's prices.csv: say so on the line, keep the job readable
+            view.training_cost_problem = str(error)
         self.app.call_from_thread(self._show, view)
 
     def _results(self, job: Job) -> MetricSeries | None:
@@ -241,6 +245,7 @@ class JobScreen(Screen[None]):
             ("finished", when(job.finished_at)),
             ("estimated finish", when(job.estimated_finish)),
             ("trained tokens", fmt.token_count(job.trained_tokens)),
+            ("training cost", training_cost_text(job, view.training_cost, view.training_cost_problem)),
         ]
         for key, value in sorted(job.metadata.items()):
             rows.append((f"metadata {key}", value))
@@ -370,3 +375,36 @@ class JobScreen(Screen[None]):
         job = act(self.job_id)
         self.app.call_from_thread(self.notify, f"{job.id} is now {job.status}", title=f"Job {verb}")
         self.app.call_from_thread(self.app.broadcast, CacheUpdated(None, frozenset({job.id})))  # type: ignore[attr-defined]
+
+
+def training_cost_text(job: Job, cost: Cost | None, problem: str = "") -> Text:
+    """The training cost line of the overview: the figure (≈ estimate while running, final on success),
+    then on a second line the formula and the price row that made it, or why there is no figure."""
+    if cost is None:
+        return Text(problem or fmt.MISSING, style="red" if problem else "dim")
+    text = Text()
+    if cost.amount is None:
+        text.append("unknown" if cost.missing == "quantity" else "no price", style="yellow")
+    elif cost.estimate:
+        text.append(f"{cost.label()} estimate", style="bold yellow")
+        text.append("  (the final figure replaces it when the job succeeds)", style="dim")
+    elif cost.upper_bound:
+        text.append(f"{cost.label()} upper bound", style="bold yellow")
+    else:
+        text.append(cost.label(), style="bold")
+        if job.is_active:
+            text.append("  (so far)", style="dim")
+    working = cost.formula() if cost.row is not None else ""
+    if cost.row is not None:
+        working += f" · {cost.row.model} {cost.row.kind.replace('_', ' ')} price from {cost.row.effective_from}"
+    for part in (working, cost.note):
+        if part:
+            text.append("\n" + part, style="dim")
+    if cost.amount is None and job.is_active and job.method != "reinforcement":
+        text.append(
+            "\nArchive the training file (`finetop archive --with-contents`) for an estimate from its tokens.",
+            style="dim",
+        )
+    if cost.missing == "price":
+        text.append("\nAdd a row for this model to prices.csv in finetop's config folder (see `finetop prices`).")
+    return text

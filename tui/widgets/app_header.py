@@ -49,7 +49,12 @@ class AppHeader(Widget):
     }
     AppHeader > Horizontal { height: 1; }
     AppHeader #sections { width: auto; }
-    AppHeader #state { width: 1fr; content-align: right middle; text-align: right; }
+    AppHeader #state {
+        width: 1fr;
+        text-align: right;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     """
 
     status: reactive[AppStatus] = reactive(AppStatus, always_update=True)
@@ -83,7 +88,7 @@ class AppHeader(Widget):
         self._render_state()
 
     def _render_sections(self) -> None:
-        text = Text.assemble((" finetop ", "bold reverse"), " ")
+        text = Text.assemble((" finetop ", "bold reverse"), " ") if self.size.width >= 100 else Text("")
         for name, key, label in SECTIONS:
             current = name == self.section
             text.append(f" {key} ", style="bold reverse" if current else "dim")
