@@ -321,13 +321,28 @@ class Cache:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
             db = sqlite_utils.Database(conn, execute_plugins=False)
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._enable_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from exc
         except sqlite3.DatabaseError as exc:
             raise self._not_a_cache(exc) from exc
         if mode.lower() != "wal":
             raise CacheError(f"The cache {self.path} cannot use write-ahead logging ({mode}).")
         return db
+
+    @staticmethod
+    def _enable_wal(db: sqlite_utils.Database) -> str:
+        """Switch to WAL. The switch does not wait on the busy timeout when another process is
+        creating the same cache at this moment, so wait here (briefly) instead."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -353,6 +368,8 @@ class Cache:
         try:
             tables = set(db.table_names())
             applied = {m.name for m in migrations.applied(db)}
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from exc
         except sqlite3.DatabaseError as exc:
             raise self._not_a_cache(exc) from exc
         if tables and not applied:

@@ -35,6 +35,10 @@ OFFLINE_RETRY_MAX = 60
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
+class Skipped(Exception):
+    """A collection that cannot be synced for a reason the user can fix (no admin key): not a failure."""
+
+
 @dataclass
 class SyncReport:
     """What one sync did: shown by the CLI, turned into notifications by the app."""
@@ -53,6 +57,7 @@ class SyncReport:
     requests: int = 0
     collections: list[str] = field(default_factory=list)  # what was synced
     errors: dict[str, ApiError] = field(default_factory=dict)  # collection -> what went wrong
+    skipped: dict[str, str] = field(default_factory=dict)  # collection -> why, and how to enable it
     offline: bool = False
 
     @property
@@ -153,6 +158,10 @@ class Syncer:
             for name in collections:
                 try:
                     steps[name]()
+                except Skipped as why:
+                    report.skipped[name] = str(why)
+                    self.cache.record_sync(name, ok=False, error=str(why))
+                    continue
                 except ApiError as error:
                     self._note_error(name, error, report)
                     if error.is_connection_problem or error.kind in ("auth", "rate_limit", "quota"):
@@ -309,19 +318,15 @@ class Syncer:
         first = min(j.created_at for j in jobs)
         return (first // DAY) * DAY, end
 
-    def _require_admin_key(self, collection: str) -> bool:
-        if self.api.has_admin_key:
-            return True
-        self.cache.record_sync(
-            collection,
-            ok=False,
-            error="No admin key: usage and costs need one. Set OPENAI_ADMIN_KEY or the profile's admin_key_command.",
-        )
-        return False
+    def _require_admin_key(self) -> None:
+        if not self.api.has_admin_key:
+            raise Skipped(
+                "No admin key: usage and costs need one. "
+                "Set OPENAI_ADMIN_KEY or the profile's admin_key_command; training spend works without it."
+            )
 
     def sync_usage(self, report: SyncReport) -> None:
-        if not self._require_admin_key("usage"):
-            return
+        self._require_admin_key()
         window = self._usage_window("usage")
         if window is None:
             return
@@ -338,8 +343,7 @@ class Syncer:
         self.cache.set_cursor("usage", {"synced_until": end})
 
     def sync_costs(self, report: SyncReport) -> None:
-        if not self._require_admin_key("costs"):
-            return
+        self._require_admin_key()
         window = self._usage_window("costs")
         if window is None:
             return

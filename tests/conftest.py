@@ -14,7 +14,7 @@ SHARED = REPO.parent / "shared"
 if "TIKTOKEN_CACHE_DIR" not in os.environ and (SHARED / "tiktoken-cache").is_dir():
     os.environ["TIKTOKEN_CACHE_DIR"] = str(SHARED / "tiktoken-cache")
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.emulator", "tests.fixtures.app"]
 
 
 @pytest.fixture(autouse=True)

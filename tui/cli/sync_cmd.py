@@ -36,6 +36,8 @@ def describe(report) -> str:
 
 
 def print_problems(report) -> None:
+    for collection, why in report.skipped.items():
+        err_console.print(f"[dim]{collection} skipped: {why}[/]", soft_wrap=True)
     for collection, error in report.errors.items():
         err_console.print(f"[yellow]{collection}:[/] {error.message}", soft_wrap=True)
         if error.hint:
