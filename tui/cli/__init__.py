@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "serve": "tui.cli.serve_cmd:serve",
     "prices": "tui.cli.prices_cmd:prices",
     "whatif": "tui.cli.whatif_cmd:whatif",
+    "spend": "tui.cli.spend_cmd:spend",
     "check": "tui.cli.check_cmd:check",
 }
 
