@@ -16,6 +16,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -37,6 +38,15 @@ def _section(module: str, name: str) -> Callable[[], Screen]:
     return make
 
 
+def _commands(name: str) -> Callable[[], type[Provider]]:
+    """A command palette provider from tui/commands.py, imported when the palette first opens."""
+
+    def load() -> type[Provider]:
+        return getattr(importlib.import_module("tui.commands"), name)
+
+    return load
+
+
 NOTIFY_SEVERITY = {"succeeded": "information", "failed": "error", "cancelled": "warning"}
 
 
@@ -52,6 +62,8 @@ class FinetopApp(App[None]):
         "spend": _section("tui.screens.spend", "SpendScreen"),
     }
     DEFAULT_MODE = "jobs"
+    # ctrl+p: Textual's own commands, plus finding jobs/files/models and finetop's actions (tui/commands.py).
+    COMMANDS: ClassVar = App.COMMANDS | {_commands("FindProvider"), _commands("ActionsProvider")}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "switch_mode('jobs')", "Jobs", show=False, id="app.jobs", tooltip="Every fine-tuning job"),
         Binding("2", "switch_mode('files')", "Files", show=False, id="app.files", tooltip="Uploaded files"),
@@ -80,8 +92,10 @@ class FinetopApp(App[None]):
         self.backend = backend
         self.offline_mode = offline
         self._clock = clock or backend.now
+        self._clock_from_backend = clock is None  # a switched profile brings its own server clock
         self._wall_clock = wall_clock or time.time
         self.polling = poll and not offline
+        self._poll_wanted = self.polling
         self.bell_on_change = bell
         self.utc = utc
         self._keymap = keymap or {}
@@ -139,8 +153,11 @@ class FinetopApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="syncing")
     def sync_in_background(self) -> None:
-        report = self.backend.poll()
-        delay = self.backend.syncer.next_delay()
+        backend = self.backend
+        report = backend.poll()
+        delay = backend.syncer.next_delay()
+        if backend is not self.backend:
+            return  # the profile was switched meanwhile: this report is about the old one
         state = "offline" if report.offline else "online"
         detail = next((str(e) for e in report.errors.values()), "")
         status = self._status_from_cache(state, detail)
@@ -218,6 +235,47 @@ class FinetopApp(App[None]):
             self.notify(str(error), title=title or "Offline", severity="warning")
             return
         self.push_screen(ErrorScreen(error, title=title or None))
+
+    # -- profiles ------------------------------------------------------------------------
+
+    def switch_profile(self, name: str) -> None:
+        """Leave this profile for `name`: open its Backend (on a worker), then rebuild every section on it."""
+        self._open_profile(name)
+
+    @work(thread=True, exclusive=True, group="profile", exit_on_error=False, description="Could not switch profile")
+    def _open_profile(self, name: str) -> None:
+        backend = Backend.open(name)  # reads config.toml and opens (maybe creates) the profile's cache
+        old = self.call_from_thread(self._use_backend, backend)
+        old.close()  # after the switch, so nothing on screen still reads from it
+
+    def _use_backend(self, backend: Backend) -> Backend:
+        old = self.backend
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        self.workers.cancel_group(self, "sync")
+        self.backend = backend
+        if self._clock_from_backend:
+            self._clock = backend.now
+        self.status = AppStatus(
+            profile=backend.profile.name,
+            endpoint=backend.profile.describe_endpoint(),
+            state="cache-only" if self.offline_mode else "starting",
+        )
+        # Sections not on screen are rebuilt when next shown; the one on screen drops what it had
+        # opened (a job, a preview: they belong to the old profile) and reloads.
+        for mode, make in self.MODES.items():
+            if mode != self.current_mode:
+                self.remove_mode(mode)
+                self.add_mode(mode, make)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.broadcast(CacheUpdated())
+        self.load_status()
+        self.polling = self._poll_wanted
+        if self.polling:
+            self.call_after_refresh(self.sync_in_background)
+        self.notify(backend.profile.describe_endpoint(), title=f"Profile {backend.profile.name}")
+        return old
 
     # -- help ----------------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ class AppHeader(Widget):
         if status.training_days_left is not None:
             days = status.training_days_left
             label = (
-                "training closed" if days == 0 else (f"{days}d to train" if narrow else f"{days} days left to train")
+                "training closed" if days == 0 else (f"train {days}d" if narrow else f"{days} days left to train")
             )
             parts.append(Text(label, style="bold red" if days <= 30 else "dim"))
         self.query_one("#state", Static).update(Text(" · ").join(parts) + " ")
@@ -125,8 +125,10 @@ class AppHeader(Widget):
         if status.state == "starting":
             return Text.assemble(("◌ ", "dim"), ("cache", "dim"))
         if status.state == "no-key":
-            return Text.assemble(("○ ", "yellow"), ("no API key · cache only", "yellow"))
+            return Text.assemble(("○ ", "yellow"), ("no key" if narrow else "no API key · cache only", "yellow"))
         if status.state == "cache-only":
-            return Text.assemble(("○ ", "yellow"), (f"offline mode · data {age}", "yellow"))
-        since = f" since {fmt.clock(status.offline_since)}" if status.offline_since and not narrow else ""
+            return Text.assemble(("○ ", "yellow"), ("cache only" if narrow else f"offline mode · data {age}", "yellow"))
+        if narrow:
+            return Text.assemble(("○ ", "bold red"), (f"offline · {age}", "red"))
+        since = f" since {fmt.clock(status.offline_since)}" if status.offline_since else ""
         return Text.assemble(("○ ", "bold red"), (f"offline{since} · data {age}", "red"))
