@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,10 @@ SHARED = REPO.parent / "shared"
 # tiktoken cannot download on offline machines; use the shared ready-made cache when present.
 if "TIKTOKEN_CACHE_DIR" not in os.environ and (SHARED / "tiktoken-cache").is_dir():
     os.environ["TIKTOKEN_CACHE_DIR"] = str(SHARED / "tiktoken-cache")
+
+# Screens show local times: pin the zone so snapshots are the same on every machine.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 pytest_plugins: list[str] = ["tests.fixtures.emulator", "tests.fixtures.app"]
 

@@ -1,9 +1,5 @@
-"""`finetop emulator`: run the local fine-tuning API (placeholder until the emulator lands)."""
+"""`finetop emulator`: run the local OpenAI fine-tuning API emulator in the foreground (the demo backend)."""
 
-import click
+from emulator.cli import emulator_command as emulator
 
-
-@click.command()
-def emulator() -> None:
-    """Run the local fine-tuning API emulator."""
-    raise click.ClickException("the emulator is not built yet")
+__all__ = ["emulator"]
