@@ -15,8 +15,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
+from store.cache import TrainingEstimate
 from store.errors import FinetopError, NotCachedError
 from store.metrics import parse_result_file, series_from_events
+from store.newjob import estimate_error, training_estimate
 from store.pricing import Cost
 from store.spend_report import training_cost_for
 from store.types import Checkpoint, Job, JobEvent, MetricSeries
@@ -44,6 +46,7 @@ class JobView:
     file_names: dict[str, str] = field(default_factory=dict)
     training_cost: Cost | None = None
     training_cost_problem: str = ""  # why there is no figure (a malformed prices.csv)
+    estimate: TrainingEstimate | None = None  # preflight's token estimate, once the job has succeeded
 
 
 class JobScreen(FinetopScreen):
@@ -51,13 +54,14 @@ class JobScreen(FinetopScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="job.back", tooltip="Back to the jobs list"),
-        Binding("c", "cancel_job", "Cancel job", id="job.cancel", tooltip="Cancel this job (asks first)"),
+        Binding("c", "cancel_job", "Cancel", id="job.cancel", tooltip="Cancel this job (asks first)"),
         Binding("p", "pause_job", "Pause", id="job.pause", tooltip="Pause this running job"),
         Binding("r", "resume_job", "Resume", id="job.resume", tooltip="Resume this paused job"),
-        Binding("y", "copy_model", "Copy model", id="job.copy", tooltip="Copy the fine-tuned model's name"),
+        Binding("y", "copy_model", "Copy name", id="job.copy", tooltip="Copy the fine-tuned model's name"),
         Binding(
-            "t", "open_training_file", "Training file", id="job.training_file", tooltip="Preview the training file"
+            "t", "open_training_file", "Training data", id="job.training_file", tooltip="Preview the training file"
         ),
+        Binding("R", "rerun", "Rerun", id="job.rerun", tooltip="Start a new job from this one's configuration"),
         Binding(
             "a",
             "toggle_accuracy",
@@ -123,6 +127,9 @@ class JobScreen(FinetopScreen):
             view.training_cost = training_cost_for(cache, job, now=int(self.app.now()))  # type: ignore[attr-defined]
         except FinetopError as error:  # the user's prices.csv: say so on the line, keep the job readable
             view.training_cost_problem = str(error)
+        if job.status == "succeeded" and job.trained_tokens is not None:
+            # Saved when finetop created the job, else counted once from the archived training file.
+            view.estimate = training_estimate(cache, job)
         self.app.call_from_thread(self._show, view)
 
     def _results(self, job: Job) -> MetricSeries | None:
@@ -244,7 +251,7 @@ class JobScreen(FinetopScreen):
             ("started", when(job.started_at)),
             ("finished", when(job.finished_at)),
             ("estimated finish", when(job.estimated_finish)),
-            ("trained tokens", fmt.token_count(job.trained_tokens)),
+            ("trained tokens", trained_tokens_text(job, view.estimate)),
             ("training cost", training_cost_text(job, view.training_cost, view.training_cost_problem)),
         ]
         for key, value in sorted(job.metadata.items()):
@@ -320,9 +327,10 @@ class JobScreen(FinetopScreen):
             "resume_job": job is not None and job.status == "paused" and not offline,
             "copy_model": job is not None and bool(job.fine_tuned_model),
             "open_training_file": job is not None and bool(job.training_file),
+            "rerun": job is not None and not offline,
         }
         if action in rules:
-            return True if rules[action] else None  # None: shown greyed out, not hidden
+            return rules[action]  # actions that do not apply leave the footer (the help lists them all)
         return True
 
     def action_back(self) -> None:
@@ -341,6 +349,12 @@ class JobScreen(FinetopScreen):
             from tui.screens.file_preview import FilePreviewScreen
 
             self.app.push_screen(FilePreviewScreen(self.job.training_file))
+
+    def action_rerun(self) -> None:
+        if self.job is not None:
+            from tui.screens.new_job import NewJobScreen
+
+            self.app.push_screen(NewJobScreen(rerun=self.job))
 
     def action_cancel_job(self) -> None:
         job = self.job
@@ -375,6 +389,16 @@ class JobScreen(FinetopScreen):
         job = act(self.job_id)
         self.app.call_from_thread(self.notify, f"{job.id} is now {job.status}", title=f"Job {verb}")
         self.app.call_from_thread(self.app.broadcast, CacheUpdated(None, frozenset({job.id})))  # type: ignore[attr-defined]
+
+
+def trained_tokens_text(job: Job, estimate: TrainingEstimate | None) -> Text:
+    """ "86,120 (estimate 85,900, −0.3%)": the billed tokens beside preflight's estimate and its error."""
+    text = Text(fmt.token_count(job.trained_tokens))
+    if estimate is None or not job.trained_tokens:
+        return text
+    error = estimate_error(estimate.estimated_tokens, job.trained_tokens) or 0.0
+    text.append(f" (estimate {estimate.estimated_tokens:,}, {error * 100:+.1f}%)".replace("-", "−"), style="dim")
+    return text
 
 
 def training_cost_text(job: Job, cost: Cost | None, problem: str = "") -> Text:

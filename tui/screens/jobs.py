@@ -40,6 +40,10 @@ class Column:
 
 
 def _name(job: Job) -> str:
+    """The fine-tuned model without its base (the base has its own column): `support:AbC12345`."""
+    parsed = fmt.parse_model_name(job.fine_tuned_model or "")
+    if parsed is not None:
+        return f"{parsed.suffix}:{parsed.id}" if parsed.suffix else parsed.id
     if job.fine_tuned_model:
         return fmt.short_model(job.fine_tuned_model, 26)
     return f"({job.suffix})" if job.suffix else fmt.MISSING
@@ -120,8 +124,13 @@ class JobsScreen(SectionScreen):
         ),
         Binding("o", "cycle_sort", "Sort", id="jobs.sort", tooltip="Sort by the next column"),
         Binding("O", "reverse_sort", "Reverse", show=False, id="jobs.reverse", tooltip="Reverse the sort order"),
-        Binding("enter", "open", "Open", id="jobs.open", tooltip="Open the job: events, chart, checkpoints"),
+        # priority: the table's own (hidden) enter would hide "Open" from the footer; from the
+        # filter box, enter opens the job under the cursor, like a fuzzy finder.
+        Binding(
+            "enter", "open", "Open", priority=True, id="jobs.open", tooltip="Open the job: events, chart, checkpoints"
+        ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear"),
+        Binding("n", "new_job", "New job", id="jobs.new", tooltip="Start a fine-tuning job: file, model, cost, create"),
     ]
 
     def __init__(self) -> None:
@@ -225,7 +234,11 @@ class JobsScreen(SectionScreen):
         parts.append(f"sort: {self.sort_key} {arrow}")
         self.query_one("#jobs-summary", Static).update(" · ".join(parts))
         empty = self.query_one("#jobs-empty", Static)
-        self.query_one("#jobs-table", DataTable).display = bool(shown)
+        table = self.query_one("#jobs-table", DataTable)
+        reappearing = shown and not table.display
+        table.display = bool(shown)
+        if reappearing and self.focused is None:
+            table.focus()  # a hidden table loses focus; give it back when jobs arrive
         if shown:
             empty.display = False
         else:
@@ -328,3 +341,13 @@ class JobsScreen(SectionScreen):
         from tui.screens.job import JobScreen
 
         self.app.push_screen(JobScreen(job_id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_job" and self.finetop.offline_mode:
+            return None  # creating needs the network: greyed out under --offline
+        return True
+
+    def action_new_job(self) -> None:
+        from tui.screens.new_job import NewJobScreen
+
+        self.app.push_screen(NewJobScreen())

@@ -123,7 +123,7 @@ class AppHeader(Widget):
         if status.state == "syncing":
             return Text.assemble(("◌ ", "cyan"), ("syncing", "cyan"))
         if status.state == "starting":
-            return Text.assemble(("◌ ", "dim"), ("cache", "dim"))
+            return Text.assemble(("◌ ", "dim"), (f"data {age}" if status.last_contact else "cache", "dim"))
         if status.state == "no-key":
             return Text.assemble(("○ ", "yellow"), ("no key" if narrow else "no API key · cache only", "yellow"))
         if status.state == "cache-only":
