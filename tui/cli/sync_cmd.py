@@ -70,7 +70,7 @@ def sync(mode: str, full: bool, as_json: bool) -> None:
         else:
             console.print(f"{backend.profile.name}: {describe(report)} [dim]({report.requests} requests)[/]")
             print_problems(report)
-        if report.offline:
+        if report.offline or report.errors:
             raise SystemExit(1)
         return
     console.print(f"Watching {backend.profile.name} ({backend.profile.describe_endpoint()}); Ctrl-C to stop.")
