@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -175,7 +176,13 @@ def events(job_id: str, follow: bool, limit: int, as_json: bool) -> None:
         return
     if cli.offline or note:
         raise click.ClickException("Cannot follow a job while offline.")
-    last_id = shown[-1].id if shown else None
+    raise SystemExit(follow_job(found, last_id=shown[-1].id if shown else None, as_json=as_json))
+
+
+def follow_job(found: Job, *, last_id: str | None, as_json: bool = False) -> int:
+    """Print the job's new events (after `last_id`) until it ends, polling the API; shared by `events --follow`
+    and `create --follow`. Returns the exit status: 0 succeeded, 3 failed, 4 cancelled."""
+    backend = state().backend()
     while not found.is_terminal:
         time.sleep(backend.profile.poll_seconds)
         try:
@@ -191,7 +198,7 @@ def events(job_id: str, follow: bool, limit: int, as_json: bool) -> None:
             last_id = fresh[-1].id
     if not as_json:
         err_console.print(Text.assemble("job ", found.id, " ", fmt.status_text(found.status)))
-    raise SystemExit(ENDING_EXIT.get(found.status, 1))
+    return ENDING_EXIT.get(found.status, 1)
 
 
 def _print_events(rows, as_json: bool) -> None:
@@ -200,10 +207,12 @@ def _print_events(rows, as_json: bool) -> None:
 
         for event in rows:
             click.echo(json.dumps(event.raw or {"id": event.id, "message": event.message}))
-        return
-    show_dates = bool(rows) and fmt.day_of(rows[0].created_at) != fmt.day_of(rows[-1].created_at)
-    for event in rows:
-        console.print(fmt.event_line(event, with_date=show_dates), soft_wrap=True)
+    else:
+        show_dates = bool(rows) and fmt.day_of(rows[0].created_at) != fmt.day_of(rows[-1].created_at)
+        for event in rows:
+            console.print(fmt.event_line(event, with_date=show_dates), soft_wrap=True)
+    # A pipe is block-buffered: without this `events --follow | grep` would see nothing until the end.
+    sys.stdout.flush()
 
 
 def _job_action(verb: str, job_id: str, *, yes: bool = True) -> None:

@@ -178,7 +178,9 @@ def build_chart(series: MetricSeries, width: int, height: int, show_accuracy: bo
         else:
             plot.scatter(xs, ys, marker=line.marker, color=line.color, yside=side)
     low = min(steps[0], 0) if steps else 0
-    high = max(series.total_steps or 0, steps[-1] if steps else 1, low + 1)
+    # Fit the steps reported so far: a running job's curve must be readable at step 38 of 1,200
+    # (the legend says how far along it is).
+    high = max(steps[-1] if steps else (series.total_steps or 1), low + 10)
     plot.xlim(low, high)
     ticks = nice_ticks(low, high, max_ticks=max(2, width // 12))
     plot.xticks(ticks, [tick_label(t) for t in ticks])
