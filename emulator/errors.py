@@ -64,6 +64,21 @@ def incorrect_api_key(key: str) -> ApiError:
     )
 
 
+def azure_access_denied() -> ApiError:
+    """Azure OpenAI's answer to a missing or wrong `api-key` (its own wording and numeric code)."""
+    return ApiError(
+        401,
+        "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
+        "for an active subscription and use a correct regional API endpoint for your resource.",
+        code="401",
+    )
+
+
+def azure_missing_api_version() -> ApiError:
+    """Azure OpenAI without `?api-version=`: the resource is not found."""
+    return ApiError(404, "Resource not found", code="404")
+
+
 def insufficient_permissions(scope: str) -> ApiError:
     # The wording the service uses when a key lacks a scope (seen for model.request,
     # api.management.read); a project key on the usage/costs endpoints lacks api.usage.read.

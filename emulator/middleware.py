@@ -26,6 +26,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("emulator")
 
 API_PREFIX = "/v1/"
+AZURE_PREFIX = "/openai/"
 ADMIN_PREFIX = "/v1/organization/"
 REQUESTS_PER_MINUTE = 10_000
 TOKENS_PER_MINUTE = 50_000_000
@@ -50,7 +51,16 @@ class RateWindow:
 
 
 def _is_api(request: web.Request) -> bool:
-    return request.path.startswith(API_PREFIX)
+    return request.path.startswith((API_PREFIX, AZURE_PREFIX))
+
+
+def _is_azure(request: web.Request) -> bool:
+    return request.path.startswith(AZURE_PREFIX)
+
+
+def _spec_path(request: web.Request) -> str:
+    """The OpenAI path an Azure request corresponds to (the spec only knows /v1)."""
+    return API_PREFIX + request.path[len(AZURE_PREFIX) :] if _is_azure(request) else request.path
 
 
 def _error_response(error: ApiError) -> web.Response:
@@ -112,7 +122,9 @@ async def envelope(request: web.Request, handler: Handler) -> web.StreamResponse
         validator = request.app.get(VALIDATOR_KEY)
         if validator is not None and isinstance(response, web.Response) and response.body is not None:
             body = response.body if isinstance(response.body, bytes) else bytes(response.body)  # type: ignore[arg-type]
-            problems = validator.problems(request.method, request.path, response.status, response.content_type, body)
+            problems = validator.problems(
+                request.method, _spec_path(request), response.status, response.content_type, body
+            )
             if problems:
                 world.violations.append(
                     {"method": request.method, "path": request.path, "status": response.status, "problems": problems}
@@ -184,6 +196,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if not _is_api(request):
         return await handler(request)
     settings = request.app[WORLD_KEY].settings
+    if _is_azure(request):
+        if "api-version" not in request.query:
+            raise errors.azure_missing_api_version()
+        if request.headers.get("api-key", "").strip() != settings.api_key:
+            raise errors.azure_access_denied()
+        return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     key = key.strip()

@@ -15,10 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from store.api import MAX_PAGE, Api
 from store.cache import Cache, StatusChange
 from store.errors import ApiError
+
+if TYPE_CHECKING:
+    # Not at run time: store.api imports openai (over two seconds), and the app imports this
+    # module for SyncReport on its start-up path. The Syncer is handed an Api already built.
+    from store.api import Api
 
 DAY = 86_400
 # How often each collection is due, in seconds (active jobs use the profile's poll_seconds).
@@ -31,6 +36,7 @@ RECONCILE_EVERY = 6 * 3600
 USAGE_REREAD_DAYS = 2
 FIRST_PAGE_WHEN_WARM = 20  # a small first page keeps steady-state polls light over slow links
 OFFLINE_RETRY_MAX = 60
+CHECKPOINT_EVENT = "Checkpoint created at step"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -198,6 +204,8 @@ class Syncer:
         The first walk down an account goes to the end, saving where it got to after every
         page; if it is interrupted, the next sync reads the new jobs on top, then resumes it.
         `full` (the reconciliation pass) rereads every page."""
+        from store.api import MAX_PAGE  # loaded already: the Api we were given imported it
+
         cursor = self.cache.sync_state("jobs").cursor
         complete = bool(cursor.get("complete"))
         resume_after = None if complete else cursor.get("resume_after")
@@ -239,17 +247,25 @@ class Syncer:
     # -- events --------------------------------------------------------------------------
 
     def sync_events(self, job_id: str, report: SyncReport) -> int:
-        """Bring a job's events up to date: finish an interrupted walk, then read the new ones."""
+        """Bring a job's events up to date: finish an interrupted walk, then read the new ones.
+
+        A running job makes a checkpoint at each epoch end; when one is announced, its
+        checkpoints are read at once (one request) rather than when the job ends."""
         added = 0
         pending = self.cache.event_run(job_id)
+        checkpointed: list[bool] = []
         if pending is not None:
-            added += self._walk_events(pending, report)
-        added += self._walk_events(self.cache.start_event_run(job_id), report)
+            added += self._walk_events(pending, report, checkpointed)
+        added += self._walk_events(self.cache.start_event_run(job_id), report, checkpointed)
         if added:
             report.new_events[job_id] = report.new_events.get(job_id, 0) + added
+        if any(checkpointed):
+            report.checkpoints += self.cache.upsert_checkpoints(self.api.list_checkpoints(job_id))
         return added
 
-    def _walk_events(self, run, report: SyncReport) -> int:
+    def _walk_events(self, run, report: SyncReport, checkpointed: list[bool]) -> int:
+        from store.api import MAX_PAGE  # loaded already: the Api we were given imported it
+
         added = 0
         after = run.resume_after
         while run is not None:
@@ -264,6 +280,7 @@ class Syncer:
             finished = reached_stop or not page.has_more or not page.items
             inserted, run = self.cache.append_event_page(run, items, finished=finished, resume_after=page.next_cursor)
             added += inserted
+            checkpointed.append(any(e.message.startswith(CHECKPOINT_EVENT) for e in items))
             after = page.next_cursor
         return added
 
@@ -319,6 +336,11 @@ class Syncer:
         return (first // DAY) * DAY, end
 
     def _require_admin_key(self) -> None:
+        if self.api.profile.provider == "azure":
+            raise Skipped(
+                "Azure OpenAI reports usage and costs through Azure Cost Management, not this API; "
+                "training spend still shows. Add negotiated Azure prices to prices.csv."
+            )
         if not self.api.has_admin_key:
             raise Skipped(
                 "No admin key: usage and costs need one. "

@@ -66,6 +66,8 @@ def add(
     )
     if key_env:
         profile.api_key_env = key_env
+    elif provider == "azure":
+        profile.api_key_env = "AZURE_OPENAI_API_KEY"  # the name Azure's own tools use
     if admin_key_env:
         profile.admin_key_env = admin_key_env
     if poll_seconds:
