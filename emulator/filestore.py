@@ -49,15 +49,18 @@ def create_file(
     expires_after: int | None = None,
     check: bool = True,
     file_id: str | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[Any, ...]:
-    """Store a file; fine-tune files must be JSONL (checked line by line like the service does)."""
+    """Store a file; fine-tune files must be JSONL (checked line by line like the service does).
+
+    One request takes up to 512 MB; a completed Upload (`max_bytes` = its own limit) up to 8 GB."""
     if check and purpose == "fine-tune":
         if not filename.lower().endswith(".jsonl"):
             raise ApiError(400, "Invalid file format for Fine-Tuning API. Must be .jsonl", param="file")
         problem = datasets.upload_problem(content)
         if problem:
             raise ApiError(400, problem, param="file")
-    if len(content) > MAX_FILE_BYTES:
+    if len(content) > max_bytes:
         raise ApiError(413, "File is too large. The maximum file size is 512 MB.", param="file")
     created = int(now)
     if expires_after is None and purpose == "batch":
@@ -233,7 +236,15 @@ def complete_upload(world: World, upload_id: str, part_ids: list[str], md5: str 
             f"provided md5 ({md5}).",
             param="md5",
         )
-    file_row = create_file(world, filename=row[2], purpose=row[3], content=content, now=now, expires_after=row[9])
+    file_row = create_file(
+        world,
+        filename=row[2],
+        purpose=row[3],
+        content=content,
+        now=now,
+        expires_after=row[9],
+        max_bytes=MAX_UPLOAD_BYTES,
+    )
     world.db.execute("UPDATE uploads SET status = 'completed', file_id = ? WHERE id = ?", (file_row[1], upload_id))
     return render_upload(world, _upload_row(world, upload_id, now))
 

@@ -66,7 +66,7 @@ def open_job(status: str, tab: str | None = None) -> Step:
         app.push_screen(JobScreen(job.id))
         await settle(app, pilot)
         if tab:
-            app.screen.query_one("#job-tabs").active = tab
+            app.screen.show_view(tab)
             await settle(app, pilot)
 
     return step

@@ -9,19 +9,20 @@ app never waits for it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from store.cache import Cache, SyncState
+from store.cache import Cache, SyncState, TrainingEstimate
 from store.config import Config, Profile, load_config
 from store.credentials import Keys, resolve_keys
 from store.errors import ApiError, NotCachedError
 from store.paths import data_dir
-from store.types import Job
+from store.types import Job, RemoteFile
 
 if TYPE_CHECKING:
     from store.api import Api
@@ -177,6 +178,19 @@ class Backend:
             if error.kind != "not_found":
                 raise
         self.cache.mark_model_deleted(model_id)
+
+    def upload_file(self, path: Path, *, purpose: str = "fine-tune", **options: Any) -> RemoteFile:
+        """Upload a local file (resumable parts above 512 MB; see store.upload.upload for `options`)."""
+        from store.upload import upload
+
+        return upload(self.api, self.cache, path, purpose=purpose, **options)
+
+    def create_job(self, request: dict[str, Any], *, estimate: TrainingEstimate | None = None) -> Job:
+        """Start a job from a create request (store.newjob.build_request); keep preflight's estimate beside it."""
+        job = self._apply(self.api.create_job(**request))
+        if estimate is not None:
+            self.cache.save_estimate(dataclasses.replace(estimate, job_id=job.id))
+        return job
 
     def open_file_content(self, file_id: str, *, offline: bool = False) -> BinaryIO:
         """A file's bytes: from the archive, fetching them into it first when online."""

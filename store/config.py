@@ -53,11 +53,7 @@ class Profile:
 
     def to_toml(self) -> dict[str, Any]:
         defaults = Profile(name=self.name)
-        return {
-            k: v
-            for k, v in asdict(self).items()
-            if k != "name" and v is not None and v != getattr(defaults, k)
-        }
+        return {k: v for k, v in asdict(self).items() if k != "name" and v is not None and v != getattr(defaults, k)}
 
 
 @dataclass

@@ -19,6 +19,10 @@ from typing import Any
 
 from store.types import METRIC_NAMES, JobEvent, MetricSeries
 
+# Points a chart is drawn from: it keeps each column's minimum and maximum, so a long series
+# reduced to this many (by Cache.metric_series) draws the same picture at any terminal width.
+CHART_POINTS = 8000
+
 # Flat numbers a supervised or DPO metrics event carries in `data`, as the API names them.
 SUPERVISED_FIELDS = (
     "train_loss",

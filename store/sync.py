@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from store.cache import Cache, StatusChange
 from store.errors import ApiError
+from store.metrics import CHART_POINTS
 
 if TYPE_CHECKING:
     # Not at run time: store.api imports openai (over two seconds), and the app imports this
@@ -251,6 +252,13 @@ class Syncer:
 
         A running job makes a checkpoint at each epoch end; when one is announced, its
         checkpoints are read at once (one request) rather than when the job ends."""
+        added, announced = self._read_new_events(job_id, report)
+        if announced:
+            report.checkpoints += self.cache.upsert_checkpoints(self.api.list_checkpoints(job_id))
+        return added
+
+    def _read_new_events(self, job_id: str, report: SyncReport) -> tuple[int, bool]:
+        """(events added, whether they announce a checkpoint)."""
         added = 0
         pending = self.cache.event_run(job_id)
         checkpointed: list[bool] = []
@@ -259,9 +267,7 @@ class Syncer:
         added += self._walk_events(self.cache.start_event_run(job_id), report, checkpointed)
         if added:
             report.new_events[job_id] = report.new_events.get(job_id, 0) + added
-        if any(checkpointed):
-            report.checkpoints += self.cache.upsert_checkpoints(self.api.list_checkpoints(job_id))
-        return added
+        return added, any(checkpointed)
 
     def _walk_events(self, run, report: SyncReport, checkpointed: list[bool]) -> int:
         from store.api import MAX_PAGE  # loaded already: the Api we were given imported it
@@ -301,10 +307,13 @@ class Syncer:
 
     def sync_job_details(self, job_id: str, report: SyncReport) -> None:
         job = self.cache.job(job_id)
-        self.sync_events(job_id, report)
+        self._read_new_events(job_id, report)  # announced or not, the checkpoints are read once, here
         report.checkpoints += self.cache.upsert_checkpoints(self.api.list_checkpoints(job_id))
         for file_id in job.result_files:
             self.fetch_content(file_id, report)
+        if (self.cache.job(job_id).step or 0) > CHART_POINTS:
+            # A long ended job: reduce its chart once now, so opening it never scans its events.
+            self.cache.chart_series(job_id, points=CHART_POINTS)
         self.cache.mark_details_synced(job_id)
 
     # -- files, models -------------------------------------------------------------------
@@ -354,11 +363,13 @@ class Syncer:
             return
         start, end = window
         page_token = None
+        page_start = start  # each page replaces only the span it covers
         while True:
             page = self.api.usage_page(start=start, end=end, page=page_token)
             if page.items:
                 span_end = max(b.end_time for b in page.items)
-                report.usage_buckets += self.cache.replace_usage(start, span_end, page.items)
+                report.usage_buckets += self.cache.replace_usage(page_start, span_end, page.items)
+                page_start = span_end
             if not page.has_more or not page.next_cursor:
                 break
             page_token = page.next_cursor

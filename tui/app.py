@@ -7,7 +7,9 @@ finished (so polls never pile up on a slow link).
 
 from __future__ import annotations
 
+import gc
 import importlib
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,7 +26,6 @@ from textual.worker import Worker, WorkerState
 
 from store.backend import Backend
 from store.errors import ApiError, CredentialError, FinetopError
-from store.lifecycle import training_window
 from tui.messages import CacheUpdated, SyncFinished
 from tui.widgets.app_header import AppStatus
 
@@ -48,6 +49,9 @@ def _commands(name: str) -> Callable[[], type[Provider]]:
 
 
 NOTIFY_SEVERITY = {"succeeded": "information", "failed": "error", "cancelled": "warning"}
+# The first poll builds the API client, which imports openai: a second or more of CPU. It waits until
+# the first screen has painted the cache (`cache_shown`), so the two do not share the CPU; at most this long.
+FIRST_POLL_WAIT = 2.0
 
 
 class FinetopApp(App[None]):
@@ -70,7 +74,7 @@ class FinetopApp(App[None]):
         Binding("3", "switch_mode('models')", "Models", show=False, id="app.models", tooltip="Fine-tuned models"),
         Binding("4", "switch_mode('spend')", "Spend", show=False, id="app.spend", tooltip="Spend per custom model"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, screen by screen"),
-        Binding("ctrl+r", "sync_now", "Sync", id="app.sync", tooltip="Sync with the API now"),
+        Binding("ctrl+r", "sync_now", "Sync", show=False, id="app.sync", tooltip="Sync with the API now"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave finetop"),
     ]
 
@@ -100,6 +104,7 @@ class FinetopApp(App[None]):
         self.utc = utc
         self._keymap = keymap or {}
         self._poll_timer: Timer | None = None
+        self._cache_on_screen = threading.Event()
         self.set_reactive(
             FinetopApp.status,
             AppStatus(
@@ -129,6 +134,15 @@ class FinetopApp(App[None]):
             # After the first paint: the cache is on screen before any request goes out.
             self.call_after_refresh(self.sync_in_background)
 
+    def cache_shown(self) -> None:
+        """A section has painted what the cache holds: the first poll may start (see FIRST_POLL_WAIT)."""
+        if not self._cache_on_screen.is_set():
+            # What start-up made (modules, classes, styles: most of the heap) lives as long as the app.
+            # Frozen, it is left out of Python's full collections, which otherwise walk all of it and
+            # stall the UI for 50-100 ms now and then (mid-keystroke, say).
+            gc.freeze()
+        self._cache_on_screen.set()
+
     @work(thread=True, exclusive=True, group="status", exit_on_error=False, description="reading sync status")
     def load_status(self) -> None:
         status = self._status_from_cache(self.status.state)
@@ -136,6 +150,8 @@ class FinetopApp(App[None]):
 
     def _status_from_cache(self, state: str, detail: str = "") -> AppStatus:
         """Read on a worker thread: freshness and active jobs come from the cache."""
+        from store.lifecycle import training_window  # imported here, off the start-up path (with the pricing modules)
+
         freshness = self.backend.freshness()
         today = datetime.fromtimestamp(self.now(), tz=UTC).date()
         return AppStatus(
@@ -153,6 +169,7 @@ class FinetopApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="syncing")
     def sync_in_background(self) -> None:
+        self._cache_on_screen.wait(FIRST_POLL_WAIT)
         backend = self.backend
         report = backend.poll()
         delay = backend.syncer.next_delay()

@@ -105,7 +105,7 @@ def job_in_view(screen: Any) -> Job | None:
     job = getattr(screen, "job", None)
     if isinstance(job, Job):
         return job
-    cursor = getattr(screen, "_cursor_job_id", None)  # JobsScreen: the highlighted row
+    cursor = getattr(screen, "selected_job_id", None)  # JobsScreen: the highlighted row
     if callable(cursor):
         job_id = cursor()
         return next((j for j in getattr(screen, "jobs", []) if j.id == job_id), None)
@@ -171,6 +171,15 @@ class ActionsProvider(Provider):
                 found.append(Action("job: pause", f"Pause {name}", partial(run_job_action, app, job, "pause")))
             if job.status == "paused":
                 found.append(Action("job: resume", f"Resume {name}", partial(run_job_action, app, job, "resume")))
+        if not offline:
+            found.append(
+                Action("job: new", "Start a fine-tuning job: check, upload, estimate, create", partial(_new_job, app))
+            )
+            if job is not None and job.is_terminal:
+                name = job.suffix or job.id
+                found.append(
+                    Action("job: rerun", f"A new job from {name}'s configuration", partial(_new_job, app, job))
+                )
         found.append(Action("sync: now", "Sync with the API now", app.action_sync_now))
         delete = getattr(self.screen, "action_delete", None)
         targets = getattr(self.screen, "delete_targets", None)
@@ -199,6 +208,12 @@ class ActionsProvider(Provider):
             score = matcher.match(action.label)
             if score > 0:
                 yield Hit(score, matcher.highlight(action.label), action.run, text=action.label, help=action.help)
+
+
+def _new_job(app, rerun=None) -> None:
+    from tui.screens.new_job import NewJobScreen
+
+    app.push_screen(NewJobScreen(rerun=rerun) if rerun is not None else NewJobScreen())
 
 
 def _only_profile(app: FinetopApp) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.screens.job import JobScreen
 from tui.screens.jobs import JobsScreen
@@ -10,10 +10,11 @@ from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.error import ErrorScreen
 from tui.widgets.event_log import EventLog
 from tui.widgets.loss_chart import LossChart
+from tui.widgets.row_table import RowTable
 
 
 def shown_job_ids(app) -> list[str]:
-    return list(app.screen._shown_ids)
+    return app.screen.shown_ids
 
 
 def summary(app) -> str:
@@ -33,7 +34,7 @@ async def test_the_home_screen_lists_every_job_newest_first(make_world):
         assert isinstance(pilot.app.screen, JobsScreen)
         assert shown_job_ids(pilot.app) == [j.id for j in world.backend.cache.jobs()]
         assert summary(pilot.app).startswith("9 jobs")
-        table = pilot.app.screen.query_one("#jobs-table", DataTable)
+        table = pilot.app.screen.query_one("#jobs-table", RowTable)
         assert pilot.app.focused is table
 
 
@@ -48,7 +49,7 @@ async def test_jobs_arriving_in_an_empty_cache_can_be_browsed_with_the_keyboard(
         await ready(pilot)
         assert len(shown_job_ids(pilot.app)) == 9
         await pilot.press("down", "down")
-        assert pilot.app.screen.query_one("#jobs-table", DataTable).cursor_row == 2
+        assert pilot.app.screen.query_one("#jobs-table", RowTable).cursor_row == 2
 
 
 async def test_filter_as_you_type_and_the_status_filter(make_world):
@@ -79,7 +80,7 @@ async def test_navigation_between_every_section_and_back(make_world):
             await pilot.press(key)
             await ready(pilot)
             assert pilot.app.current_mode == section
-            assert pilot.app.screen.SECTION == section
+            assert section == pilot.app.screen.SECTION
         await pilot.press("question_mark")
         await pilot.pause()
         assert type(pilot.app.screen).__name__ == "HelpScreen"
@@ -101,7 +102,7 @@ async def test_enter_opens_the_job_under_the_cursor_and_escape_comes_back_to_it(
         assert "running" in title and "step" in title
         await pilot.press("escape")
         await ready(pilot)
-        table = pilot.app.screen.query_one("#jobs-table", DataTable)
+        table = pilot.app.screen.query_one("#jobs-table", RowTable)
         assert pilot.app.focused is table
         assert shown_job_ids(pilot.app)[table.cursor_row] == running.id
         await pilot.press("down")

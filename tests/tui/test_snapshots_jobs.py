@@ -57,7 +57,7 @@ def open_job(job_id: str, tab: str | None = None):
         pilot.app.push_screen(JobScreen(job_id))
         await settle(pilot)
         if tab:
-            pilot.app.screen.query_one("#job-tabs").active = tab
+            pilot.app.screen.show_view(tab)
             await settle(pilot)
 
     return run_before

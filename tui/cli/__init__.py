@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "whatif": "tui.cli.whatif_cmd:whatif",
     "spend": "tui.cli.spend_cmd:spend",
     "check": "tui.cli.check_cmd:check",
+    "upload": "tui.cli.upload_cmd:upload",
+    "create": "tui.cli.create_cmd:create",
 }
 
 

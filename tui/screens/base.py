@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from tui.messages import CacheUpdated
@@ -62,3 +62,76 @@ class SectionScreen(FinetopScreen):
     def _cache_updated(self, message: CacheUpdated) -> None:
         if self.is_current:
             self.reload()
+
+
+class TableSection(SectionScreen):
+    """A section that is mostly one table: `/` filters it as you type, `o`/`O` and header clicks sort it.
+
+    Subclasses compose one `Input` with class "filter" and one table with class "section-table",
+    name their sortable columns, and implement `_refresh_table()`."""
+
+    SORTABLE: ClassVar[tuple[str, ...]] = ()
+    DESCENDING: ClassVar[frozenset[str]] = frozenset()  # columns that sort largest or newest first
+    DEFAULT_SORT: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text_filter = ""
+        self.sort_key = self.DEFAULT_SORT
+        self.sort_reverse = self.DEFAULT_SORT in self.DESCENDING
+
+    def _refresh_table(self) -> None:
+        raise NotImplementedError
+
+    def focus_table(self) -> None:
+        self.query_one(".section-table").focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("Input.filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "Input.filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self._refresh_table()
+
+    @on(Input.Submitted, "Input.filter")
+    def _filter_done(self) -> None:
+        self.focus_table()
+
+    def clear_filter(self) -> bool:
+        """Empty and hide the filter box; False when there was nothing to clear."""
+        box = self.query_one("Input.filter", Input)
+        cleared = bool(box.value or box.display)
+        if cleared:
+            box.value = ""
+            box.display = False
+            self.text_filter = ""
+            self._refresh_table()
+        self.focus_table()
+        return cleared
+
+    def action_clear_filter(self) -> None:
+        self.clear_filter()
+
+    def action_cycle_sort(self) -> None:
+        position = self.SORTABLE.index(self.sort_key) + 1 if self.sort_key in self.SORTABLE else 0
+        self.sort_key = self.SORTABLE[position % len(self.SORTABLE)]
+        self.sort_reverse = self.sort_key in self.DESCENDING
+        self._refresh_table()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._refresh_table()
+
+    def sort_by(self, key: str) -> None:
+        """A header was clicked: sort by its column, or reverse when it already is the sort."""
+        if key not in self.SORTABLE:
+            return
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key = key
+            self.sort_reverse = key in self.DESCENDING
+        self._refresh_table()

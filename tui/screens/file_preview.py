@@ -99,6 +99,8 @@ def _one_line(read: LineRead, width: int) -> Text:
 class FilePreviewScreen(FinetopScreen):
     """One file's content, paged; escape goes back."""
 
+    CSS_PATH = "file_preview.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="preview.back", tooltip="Back to where you were"),
         Binding("n", "next", "Next", id="preview.next", tooltip="The next example (in the list: the next page)"),

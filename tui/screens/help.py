@@ -29,6 +29,8 @@ KEY_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("File preview", "tui.screens.file_preview", "FilePreviewScreen"),
     ("Models", "tui.screens.models", "ModelsScreen"),
     ("Spend", "tui.screens.spend", "SpendScreen"),
+    ("New job", "tui.screens.new_job", "NewJobScreen"),
+    ("File picker", "tui.screens.new_job", "FilePickerScreen"),
     ("Confirmation dialog", "tui.widgets.confirm", "ConfirmScreen"),
     ("Error dialog", "tui.widgets.error", "ErrorScreen"),
     ("Save dialog", "tui.screens.files", "SavePathScreen"),
@@ -75,6 +77,8 @@ def key_groups(current: type | None = None) -> list[KeyGroup]:
 
 class HelpScreen(Screen[None]):
     """Every key, grouped by screen; escape, q or ? closes it."""
+
+    CSS_PATH = "help.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="help.close", tooltip="Back to where you were"),

@@ -13,11 +13,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, DataTable, Footer, Static
 
 from store.cache import TrainingEstimate
 from store.errors import FinetopError, NotCachedError
-from store.metrics import parse_result_file, series_from_events
+from store.metrics import CHART_POINTS, parse_result_file, series_from_events
 from store.newjob import estimate_error, training_estimate
 from store.pricing import Cost
 from store.spend_report import training_cost_for
@@ -29,18 +29,27 @@ from tui.widgets.app_header import AppHeader
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.event_log import EventLog
 from tui.widgets.loss_chart import LossChart
+from tui.widgets.row_table import RowTable, TableColumn
 
 EVENTS_SHOWN = 1000  # the newest events loaded on open; older ones load as the user scrolls up
+VIEWS = {"live": "Live", "overview": "Overview", "checkpoints": "Checkpoints", "results": "Results"}
 
 
 @dataclass
-class JobView:
-    """Everything the screen shows, read from the cache in one go on a worker thread."""
+class LiveView:
+    """What the Live tab shows (the tab a job opens on), read from the cache on a worker thread."""
 
     job: Job
     events: list[JobEvent] = field(default_factory=list)
     has_older: bool = False
     series: MetricSeries = field(default_factory=MetricSeries)
+
+
+@dataclass
+class DetailsView:
+    """What the other tabs show, read when one of them is first opened (never on the way to the Live tab)."""
+
+    job: Job
     checkpoints: list[Checkpoint] = field(default_factory=list)
     results: MetricSeries | None = None
     file_names: dict[str, str] = field(default_factory=dict)
@@ -52,16 +61,18 @@ class JobView:
 class JobScreen(FinetopScreen):
     """A job in detail; follows it live while it runs."""
 
+    CSS_PATH = "job.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="job.back", tooltip="Back to the jobs list"),
         Binding("c", "cancel_job", "Cancel", id="job.cancel", tooltip="Cancel this job (asks first)"),
         Binding("p", "pause_job", "Pause", id="job.pause", tooltip="Pause this running job"),
         Binding("r", "resume_job", "Resume", id="job.resume", tooltip="Resume this paused job"),
         Binding("y", "copy_model", "Copy name", id="job.copy", tooltip="Copy the fine-tuned model's name"),
-        Binding(
-            "t", "open_training_file", "Training data", id="job.training_file", tooltip="Preview the training file"
-        ),
+        Binding("t", "open_training_file", "Data", id="job.training_file", tooltip="Preview the training file"),
         Binding("R", "rerun", "Rerun", id="job.rerun", tooltip="Start a new job from this one's configuration"),
+        Binding("v", "next_view", "Views", id="job.views", tooltip="Live, overview, checkpoints, results in turn"),
+        Binding("V", "previous_view", "Previous view", show=False, id="job.views_back", tooltip="The views backwards"),
         Binding(
             "a",
             "toggle_accuracy",
@@ -72,33 +83,85 @@ class JobScreen(FinetopScreen):
         ),
     ]
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self, job_id: str, job: Job | None = None) -> None:
+        """`job`, when the caller has it, makes the title and footer right from the first frame."""
         super().__init__()
         self.job_id = job_id
-        self.job: Job | None = None
+        self.job: Job | None = job
+        self._details: DetailsView | None = None  # read when a detail tab is first shown, again when the job changes
+        self._live_shown = False
 
     def compose(self) -> ComposeResult:
+        # Only the Live view is built now; the others when first shown: opening a job stays quick.
         yield AppHeader("jobs")
         yield Static(id="job-title")
-        with TabbedContent(id="job-tabs"):
-            with TabPane("Live", id="live"), Vertical():
-                yield LossChart(id="job-chart")
-                yield EventLog(id="job-events", utc=getattr(self.app, "utc", False))
-            with TabPane("Overview", id="overview"), VerticalScroll():
-                yield Static(id="job-overview")
-            with TabPane("Checkpoints", id="checkpoints"):
-                yield DataTable(id="job-checkpoints", cursor_type="row", zebra_stripes=True)
-                yield Static(
+        yield Static(id="job-views-bar")
+        with ContentSwitcher(id="job-views", initial="live"), Vertical(id="live"):
+            yield LossChart(id="job-chart")
+            yield EventLog(id="job-events", utc=getattr(self.app, "utc", False))
+        yield Footer()
+
+    @property
+    def view(self) -> str:
+        """The view on screen: live, overview, checkpoints or results."""
+        return self.query_one("#job-views", ContentSwitcher).current or "live"
+
+    def show_view(self, name: str) -> None:
+        switcher = self.query_one("#job-views", ContentSwitcher)
+        if not self._built(name):
+            switcher.mount(self._build_view(name))
+        switcher.current = name
+        self._render_views_bar()
+        self._fill_tab(name)
+        # Focus follows the view: keys (and the footer) belong to what is on screen.
+        self.call_after_refresh(self._focus_view, name)
+
+    def _focus_view(self, name: str) -> None:
+        view = self.query_one(f"#job-views > #{name}")
+        target = view if view.can_focus else next((w for w in view.query("*") if w.can_focus and w.display), None)
+        if target is not None:
+            target.focus()
+
+    @staticmethod
+    def _build_view(name: str):
+        if name == "overview":
+            return VerticalScroll(Static(id="job-overview"), id="overview")
+        if name == "checkpoints":
+            return Vertical(
+                DataTable(id="job-checkpoints", cursor_type="row", zebra_stripes=True),
+                Static(
                     "No checkpoints (they appear at the end of each epoch).",
                     id="job-checkpoints-empty",
                     classes="empty",
-                )
-            with TabPane("Results", id="results"):
-                yield Static(id="job-results-summary")
-                yield DataTable(id="job-results", zebra_stripes=True)
-        yield Footer()
+                ),
+                id="checkpoints",
+            )
+        return Vertical(Static(id="job-results-summary"), RowTable(id="job-results"), id="results")
+
+    def _built(self, name: str) -> bool:
+        return any(child.id == name for child in self.query_one("#job-views", ContentSwitcher).children)
+
+    def action_show_view(self, name: str) -> None:
+        self.show_view(name)
+
+    def action_next_view(self) -> None:
+        names = list(VIEWS)
+        self.show_view(names[(names.index(self.view) + 1) % len(names)])
+
+    def action_previous_view(self) -> None:
+        names = list(VIEWS)
+        self.show_view(names[(names.index(self.view) - 1) % len(names)])
+
+    def _render_views_bar(self) -> None:
+        labels = [
+            f"[b reverse] {label} [/]" if name == self.view else f"[@click=screen.show_view('{name}')] {label} [/]"
+            for name, label in VIEWS.items()
+        ]
+        self.query_one("#job-views-bar", Static).update(" " + " ".join(labels) + "   [dim]v: next view[/]")
 
     def on_mount(self) -> None:
+        self._render_views_bar()
+        self._render_title()
         self.set_interval(1.0, self._render_title)
         self._load()
 
@@ -114,11 +177,20 @@ class JobScreen(FinetopScreen):
             self.app.call_from_thread(self.dismiss)
             return
         events = cache.events(job.id, limit=EVENTS_SHOWN)
-        view = JobView(
+        view = LiveView(
             job=job,
             events=events,
-            has_older=cache.count_events(job.id) > len(events),
-            series=cache.metric_series(job.id),
+            has_older=bool(events) and cache.has_events_before(job.id, events[0].id),
+            series=cache.chart_series(job.id, points=CHART_POINTS),
+        )
+        self.app.call_from_thread(self._show, view)
+
+    @work(thread=True, exclusive=True, group="job-details", exit_on_error=False, description="reading the job")
+    def _load_details(self) -> None:
+        cache = self.backend.cache
+        job = cache.job(self.job_id)
+        view = DetailsView(
+            job=job,
             checkpoints=cache.checkpoints(job.id),
             results=self._results(job),
             file_names=self._file_names(job),
@@ -130,7 +202,7 @@ class JobScreen(FinetopScreen):
         if job.status == "succeeded" and job.trained_tokens is not None:
             # Saved when finetop created the job, else counted once from the archived training file.
             view.estimate = training_estimate(cache, job)
-        self.app.call_from_thread(self._show, view)
+        self.app.call_from_thread(self._show_details, view)
 
     def _results(self, job: Job) -> MetricSeries | None:
         for file_id in job.result_files:
@@ -146,15 +218,36 @@ class JobScreen(FinetopScreen):
                 names[file_id] = self.backend.cache.file(file_id).filename
         return names
 
-    def _show(self, view: JobView) -> None:
+    def _show(self, view: LiveView) -> None:
+        status_changed = self.job is None or view.job.status != self.job.status
+        first = not self._live_shown
+        self._live_shown = True
         self.job = view.job
         self.query_one("#job-events", EventLog).set_events(view.events, has_older=view.has_older)
         self.query_one("#job-chart", LossChart).update(view.series)
-        self._show_overview(view)
-        self._show_checkpoints(view.checkpoints)
-        self._show_results(view.results)
         self._render_title()
-        self.refresh_bindings()
+        if status_changed:
+            self.refresh_bindings()  # rebuilds the footer: only when the job's actions may have changed
+        if status_changed or first:
+            self._details = None  # a new status changes the overview, checkpoints and results
+            self._fill_tab(self.view)
+
+    def _fill_tab(self, tab: str) -> None:
+        if tab == "live" or self.job is None:
+            return
+        if self._details is None:
+            self._load_details()
+        else:
+            self._show_details(self._details)
+
+    def _show_details(self, view: DetailsView) -> None:
+        self._details = view
+        if self._built("overview"):
+            self._show_overview(view)
+        if self._built("checkpoints"):
+            self._show_checkpoints(view.checkpoints)
+        if self._built("results"):
+            self._show_results(view.results)
 
     @on(CacheUpdated)
     def _cache_updated(self, message: CacheUpdated) -> None:
@@ -172,7 +265,7 @@ class JobScreen(FinetopScreen):
         except NotCachedError:  # our newest event vanished: reload everything
             fresh = None
         if fresh is None or job.status != (self.job.status if self.job else None):
-            self._load()
+            self.app.call_from_thread(self._load)
             return
         self.app.call_from_thread(self._show_new, job, fresh)
 
@@ -181,6 +274,10 @@ class JobScreen(FinetopScreen):
         if fresh:
             self.query_one("#job-events", EventLog).append(fresh)
             self.query_one("#job-chart", LossChart).append(series_from_events(fresh))
+            tab = self.view
+            if tab != "live":  # a detail tab on screen: its checkpoints or figures may have moved
+                self._details = None
+                self._fill_tab(tab)
         self._render_title()
 
     @on(EventLog.OlderRequested, "#job-events")
@@ -206,17 +303,15 @@ class JobScreen(FinetopScreen):
         if job.step is not None and job.is_active:
             parts.append(Text(f"step {fmt.progress(job.step, job.total_steps)}"))
         start = job.started_at or job.created_at
-        parts.append(
-            Text(
-                ("took " if job.finished_at else "elapsed ") + fmt.duration((job.finished_at or now) - start),
-                style="dim",
-            )
-        )
+        if job.finished_at:
+            parts.append(Text("took " + fmt.duration(job.finished_at - start), style="dim"))
+        elif job.is_active:
+            parts.append(Text("elapsed " + fmt.duration(now - start), style="dim"))
         if job.trained_tokens is not None:
             parts.append(Text(f"{fmt.token_count(job.trained_tokens)} tokens", style="dim"))
         self.query_one("#job-title", Static).update(Text.assemble(" ", Text("  ·  ").join(parts)))
 
-    def _show_overview(self, view: JobView) -> None:
+    def _show_overview(self, view: DetailsView) -> None:
         job = view.job
         now = self.app.now()  # type: ignore[attr-defined]
         utc = getattr(self.app, "utc", False)
@@ -261,12 +356,13 @@ class JobScreen(FinetopScreen):
         for key, value in rows:
             grid.add_row(key, value)
         if job.error:
+            # Why it failed comes first: it is what the user opened a failed job to read.
             error = Text.assemble(
-                ("\n" + job.error.code, "bold red"),
+                (job.error.code, "bold red"),
                 (f"  (param {job.error.param})" if job.error.param else "", "red"),
-                ("\n" + job.error.message, ""),
+                ("\n" + job.error.message + "\n", ""),
             )
-            self.query_one("#job-overview", Static).update(Group(grid, error))
+            self.query_one("#job-overview", Static).update(Group(error, grid))
         else:
             self.query_one("#job-overview", Static).update(grid)
 
@@ -292,8 +388,7 @@ class JobScreen(FinetopScreen):
 
     def _show_results(self, results: MetricSeries | None) -> None:
         summary = self.query_one("#job-results-summary", Static)
-        table = self.query_one("#job-results", DataTable)
-        table.clear(columns=True)
+        table = self.query_one("#job-results", RowTable)
         if results is None or not results.steps:
             job = self.job
             summary.update(
@@ -310,11 +405,17 @@ class JobScreen(FinetopScreen):
             f"{len(results.steps):,} steps from the result file · final "
             + ", ".join(f"{name.replace('_', ' ')} {fmt.number(value)}" for name, value in last.items())
         )
-        table.add_column("step", key="step")
-        for name in names:
-            table.add_column(name.replace("_", " "), key=name)
-        for index, step in enumerate(results.steps):
-            table.add_row(str(step), *(fmt.number(results.values[name][index]) for name in names))
+        table.set_columns(
+            [TableColumn("step", "step", 7, right=True)]
+            + [TableColumn(name, name.replace("_", " "), max(9, len(name)), right=True) for name in names]
+        )
+
+        def cells(key: str) -> list[str]:
+            index = int(key)
+            return [str(results.steps[index]), *(fmt.number(results.values[name][index]) for name in names)]
+
+        # Rows are formatted as they scroll into view: a 100,000-step result file opens at once.
+        table.set_rows((str(index) for index in range(len(results.steps))), cells)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -327,7 +428,7 @@ class JobScreen(FinetopScreen):
             "resume_job": job is not None and job.status == "paused" and not offline,
             "copy_model": job is not None and bool(job.fine_tuned_model),
             "open_training_file": job is not None and bool(job.training_file),
-            "rerun": job is not None and not offline,
+            "rerun": job is not None and job.is_terminal and not offline,  # ended jobs (a short footer while running)
         }
         if action in rules:
             return rules[action]  # actions that do not apply leave the footer (the help lists them all)
@@ -410,8 +511,7 @@ def training_cost_text(job: Job, cost: Cost | None, problem: str = "") -> Text:
     if cost.amount is None:
         text.append("unknown" if cost.missing == "quantity" else "no price", style="yellow")
     elif cost.estimate:
-        text.append(f"{cost.label()} estimate", style="bold yellow")
-        text.append("  (the final figure replaces it when the job succeeds)", style="dim")
+        text.append(f"{cost.label()} estimate", style="bold yellow")  # the note says the real figure replaces it
     elif cost.upper_bound:
         text.append(f"{cost.label()} upper bound", style="bold yellow")
     else:

@@ -11,11 +11,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
+from store.errors import FinetopError
 from store.types import Job
 from tui import format as fmt
-from tui.screens.base import SectionScreen
+from tui.screens.base import TableSection
+from tui.widgets.row_table import RowTable, TableColumn
 
 METHOD_LABELS = {"supervised": "SFT", "dpo": "DPO", "reinforcement": "RFT"}
 STATUS_FILTERS: dict[str, frozenset[str] | None] = {
@@ -91,7 +93,7 @@ COLUMNS: tuple[Column, ...] = (
         ticking=True,
     ),
 )
-SORTABLE = ("created", "status", "name", "base", "progress", "elapsed", "tokens")
+FIRST_SCREENFUL = 200  # jobs in the first frame (more than the tallest terminal shows); the rest follow
 
 
 def haystack(job: Job) -> str:
@@ -113,10 +115,14 @@ def haystack(job: Job) -> str:
     ).lower()
 
 
-class JobsScreen(SectionScreen):
+class JobsScreen(TableSection):
     """Every job, newest first."""
 
     SECTION = "jobs"
+    SORTABLE = ("created", "status", "name", "base", "progress", "elapsed", "tokens")
+    DESCENDING = frozenset({"created", "progress", "elapsed", "tokens"})
+    DEFAULT_SORT = "created"
+    AUTO_FOCUS = "#jobs-table"  # focus lands on the table at once (each focus change rebuilds the footer)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="jobs.filter", tooltip="Filter as you type across all columns"),
         Binding(
@@ -124,55 +130,74 @@ class JobsScreen(SectionScreen):
         ),
         Binding("o", "cycle_sort", "Sort", id="jobs.sort", tooltip="Sort by the next column"),
         Binding("O", "reverse_sort", "Reverse", show=False, id="jobs.reverse", tooltip="Reverse the sort order"),
-        # priority: the table's own (hidden) enter would hide "Open" from the footer; from the
-        # filter box, enter opens the job under the cursor, like a fuzzy finder.
+        # priority: from the filter box too, enter opens the job under the cursor, like a fuzzy finder.
         Binding(
             "enter", "open", "Open", priority=True, id="jobs.open", tooltip="Open the job: events, chart, checkpoints"
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear"),
-        Binding("n", "new_job", "New job", id="jobs.new", tooltip="Start a fine-tuning job: file, model, cost, create"),
+        Binding("n", "new_job", "New", id="jobs.new", tooltip="Start a fine-tuning job: file, model, cost, create"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.jobs: list[Job] = []
         self._haystacks: dict[str, str] = {}
-        self.text_filter = ""
+        self._by_id: dict[str, Job] = {}
         self.status_filter = "all"
-        self.sort_key = "created"
-        self.sort_reverse = True
         self._columns: tuple[Column, ...] = ()
-        self._shown_ids: list[str] = []
         self._loaded = False
+        self._complete = False  # False while only the newest jobs have been read
 
     def body(self) -> ComposeResult:
         with Horizontal(id="jobs-bar", classes="bar"):
-            yield Input(placeholder="filter jobs…", id="jobs-filter", classes="filter")
+            box = Input(placeholder="filter jobs…", id="jobs-filter", classes="filter")
+            box.display = False  # until `/`; hidden from the start, so focus does not pass through it
+            yield box
             yield Static(id="jobs-summary", classes="summary")
-        table: DataTable[str | Text] = DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield RowTable(id="jobs-table", classes="section-table")
         yield Static(id="jobs-empty", classes="empty")
 
     def on_mount(self) -> None:
-        self.query_one("#jobs-filter", Input).display = False
-        self.query_one("#jobs-table", DataTable).focus()
         self.set_interval(1.0, self._tick)
 
     # -- loading -------------------------------------------------------------------------
 
     def reload(self) -> None:
+        if not self._loaded and self._show_first_screenful():
+            return
         self._load()
+
+    def _show_first_screenful(self) -> bool:
+        """The newest jobs, read here on the UI thread so that they are in the screen's first frame.
+
+        A screenful takes milliseconds to read. A worker takes a hundred or more at start-up: it
+        waits for the GIL after every row while the UI thread builds the screen. The rest of the
+        jobs (thousands take a tenth of a second) are read by a worker once these are on screen."""
+        try:
+            jobs = self.backend.cache.jobs(limit=FIRST_SCREENFUL)
+        except FinetopError:
+            return False  # the worker tries again, and a failure there reaches the app's error funnel
+        self._show_jobs(jobs, {job.id: haystack(job) for job in jobs}, complete=len(jobs) < FIRST_SCREENFUL)
+        return True
 
     @work(thread=True, exclusive=True, group="jobs-load", exit_on_error=False, description="reading jobs")
     def _load(self) -> None:
         jobs = self.backend.cache.jobs()
-        self.app.call_from_thread(self._show_jobs, jobs)
+        haystacks = {job.id: haystack(job) for job in jobs}  # here, off the UI thread
+        self.app.call_from_thread(self._show_jobs, jobs, haystacks)
 
-    def _show_jobs(self, jobs: list[Job]) -> None:
+    def _show_jobs(self, jobs: list[Job], haystacks: dict[str, str], complete: bool = True) -> None:
+        first = not self._loaded
         self.jobs = jobs
-        self._haystacks = {job.id: haystack(job) for job in jobs}
+        self._by_id = {job.id: job for job in jobs}
+        self._haystacks = haystacks
         self._loaded = True
+        self._complete = complete
         self._refresh_table()
+        if not complete:
+            self.call_after_refresh(self._load)
+        if first:
+            self.call_after_refresh(self.finetop.cache_shown)
 
     # -- what is shown -------------------------------------------------------------------
 
@@ -185,7 +210,7 @@ class JobsScreen(SectionScreen):
             if (allowed is None or job.status in allowed) and all(word in self._haystacks[job.id] for word in needle)
         ]
         column = next(c for c in COLUMNS if c.key == self.sort_key)
-        rows.sort(key=column.sort, reverse=self.sort_reverse)
+        rows.sort(key=column.sort, reverse=self.sort_reverse)  # stable: newest first among equals
         return rows
 
     def _fitting_columns(self) -> tuple[Column, ...]:
@@ -199,33 +224,24 @@ class JobsScreen(SectionScreen):
         return tuple(c for c in COLUMNS if c in chosen)
 
     def _refresh_table(self) -> None:
-        table = self.query_one("#jobs-table", DataTable)
+        table = self.query_one("#jobs-table", RowTable)
         columns = self._fitting_columns()
         rows = self.visible_jobs()
-        cursor_id = self._cursor_job_id()
-        now = self.finetop.now()
         if columns != self._columns:
-            table.clear(columns=True)
-            for column in columns:
-                label = Text(column.label, justify="right" if column.right else "left")
-                table.add_column(label, key=column.key, width=column.width)
+            table.set_columns(TableColumn(c.key, c.label, c.width, c.right) for c in columns)
             self._columns = columns
-        else:
-            table.clear()
-        for job in rows:
-            table.add_row(*(self._cell(column, job, now) for column in columns), key=job.id)
-        self._shown_ids = [job.id for job in rows]
-        if cursor_id in self._shown_ids:
-            table.move_cursor(row=self._shown_ids.index(cursor_id), animate=False)
+        table.set_rows((job.id for job in rows), self._cells)
         self._update_summary(len(rows))
 
-    @staticmethod
-    def _cell(column: Column, job: Job, now: float) -> str | Text:
-        value = column.cell(job, now)
-        return Text(value, justify="right") if column.right and isinstance(value, str) else value
+    def _cells(self, job_id: str) -> list[str | Text]:
+        """A row's cells, made only when the row comes into view (thousands of jobs cost nothing)."""
+        job, now = self._by_id[job_id], self.finetop.now()
+        return [column.cell(job, now) for column in self._columns]
 
     def _update_summary(self, shown: int) -> None:
         parts = [f"{shown:,}" + (f" of {len(self.jobs):,}" if shown != len(self.jobs) else "") + " jobs"]
+        if not self._complete:
+            parts[0] = f"the newest {parts[0]} (reading the rest)"
         if self.status_filter != "all":
             parts.append(f"status: {self.status_filter}")
         if self.text_filter:
@@ -234,7 +250,7 @@ class JobsScreen(SectionScreen):
         parts.append(f"sort: {self.sort_key} {arrow}")
         self.query_one("#jobs-summary", Static).update(" · ".join(parts))
         empty = self.query_one("#jobs-empty", Static)
-        table = self.query_one("#jobs-table", DataTable)
+        table = self.query_one("#jobs-table", RowTable)
         reappearing = shown and not table.display
         table.display = bool(shown)
         if reappearing and self.focused is None:
@@ -247,32 +263,27 @@ class JobsScreen(SectionScreen):
                 empty.update("Reading the cache…")
             elif not self.jobs:
                 empty.update(
-                    "No jobs yet.\nfinetop syncs in the background; press ctrl+r to sync now, "
-                    "or run `finetop create` to start one."
+                    "No jobs yet.\nfinetop syncs in the background; press ctrl+r to sync now, or n to start a job."
                 )
             else:
                 empty.update("No jobs match. Press escape to clear the filter, s to change the status filter.")
 
-    def _cursor_job_id(self) -> str | None:
-        table = self.query_one("#jobs-table", DataTable)
-        if not self._shown_ids or table.cursor_row is None or table.cursor_row >= len(self._shown_ids):
-            return None
-        return self._shown_ids[table.cursor_row]
+    def selected_job_id(self) -> str | None:
+        """The job under the cursor."""
+        return self.query_one("#jobs-table", RowTable).cursor_key
+
+    @property
+    def shown_ids(self) -> list[str]:
+        """The jobs in the table, in its order."""
+        return list(self.query_one("#jobs-table", RowTable).keys)
 
     def _tick(self) -> None:
-        """Redraw the cells that move with time (elapsed, ages) for active jobs only."""
+        """Redraw the rows of active jobs: their elapsed times and ages move."""
         if not self._columns or not self.is_current:
             return
-        table = self.query_one("#jobs-table", DataTable)
-        now = self.finetop.now()
-        ticking = [c for c in self._columns if c.ticking]
-        by_id = {job.id: job for job in self.jobs}
-        for job_id in self._shown_ids:
-            job = by_id.get(job_id)
-            if job is None or not job.is_active:
-                continue
-            for column in ticking:
-                table.update_cell(job_id, column.key, self._cell(column, job, now))
+        if any(c.ticking for c in self._columns):
+            active = [job.id for job in self.jobs if job.is_active]
+            self.query_one("#jobs-table", RowTable).refresh_rows(active)
 
     def on_resize(self) -> None:
         if self._loaded and self._fitting_columns() != self._columns:
@@ -280,67 +291,28 @@ class JobsScreen(SectionScreen):
 
     # -- actions -------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        box = self.query_one("#jobs-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Changed, "#jobs-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value.strip()
-        self._refresh_table()
-
-    @on(Input.Submitted, "#jobs-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#jobs-table", DataTable).focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#jobs-filter", Input)
-        if box.value or box.display:
-            box.value = ""
-            box.display = False
-            self.text_filter = ""
-            self._refresh_table()
-        self.query_one("#jobs-table", DataTable).focus()
-
     def action_cycle_status(self) -> None:
         names = list(STATUS_FILTERS)
         self.status_filter = names[(names.index(self.status_filter) + 1) % len(names)]
         self._refresh_table()
 
-    def action_cycle_sort(self) -> None:
-        position = SORTABLE.index(self.sort_key) + 1 if self.sort_key in SORTABLE else 0
-        self.sort_key = SORTABLE[position % len(SORTABLE)]
-        self.sort_reverse = self.sort_key in ("created", "progress", "elapsed", "tokens")
-        self._refresh_table()
+    @on(RowTable.HeaderSelected, "#jobs-table")
+    def _header_clicked(self, event: RowTable.HeaderSelected) -> None:
+        self.sort_by(event.column_key)
 
-    def action_reverse_sort(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self._refresh_table()
-
-    @on(DataTable.HeaderSelected, "#jobs-table")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        if key == self.sort_key:
-            self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_key = key
-            self.sort_reverse = key in ("created", "progress", "elapsed", "tokens")
-        self._refresh_table()
-
-    @on(DataTable.RowSelected, "#jobs-table")
-    def _row_chosen(self, event: DataTable.RowSelected) -> None:
-        self.open_job(str(event.row_key.value))
+    @on(RowTable.RowSelected, "#jobs-table")
+    def _row_chosen(self, event: RowTable.RowSelected) -> None:
+        self.open_job(event.key)
 
     def action_open(self) -> None:
-        job_id = self._cursor_job_id()
+        job_id = self.selected_job_id()
         if job_id:
             self.open_job(job_id)
 
     def open_job(self, job_id: str) -> None:
         from tui.screens.job import JobScreen
 
-        self.app.push_screen(JobScreen(job_id))
+        self.app.push_screen(JobScreen(job_id, self._by_id.get(job_id)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "new_job" and self.finetop.offline_mode:

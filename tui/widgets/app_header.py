@@ -109,9 +109,7 @@ class AppHeader(Widget):
             parts.append(Text(f"{status.active_jobs} active", style="yellow"))
         if status.training_days_left is not None:
             days = status.training_days_left
-            label = (
-                "training closed" if days == 0 else (f"train {days}d" if narrow else f"{days} days left to train")
-            )
+            label = "training closed" if days == 0 else (f"train {days}d" if narrow else f"{days} days left to train")
             parts.append(Text(label, style="bold red" if days <= 30 else "dim"))
         self.query_one("#state", Static).update(Text(" · ").join(parts) + " ")
 
@@ -123,7 +121,8 @@ class AppHeader(Widget):
         if status.state == "syncing":
             return Text.assemble(("◌ ", "cyan"), ("syncing", "cyan"))
         if status.state == "starting":
-            return Text.assemble(("◌ ", "dim"), (f"data {age}" if status.last_contact else "cache", "dim"))
+            label = "cache" if not status.last_contact else (age if narrow else f"data {age}")
+            return Text.assemble(("◌ ", "dim"), (label, "dim"))
         if status.state == "no-key":
             return Text.assemble(("○ ", "yellow"), ("no key" if narrow else "no API key · cache only", "yellow"))
         if status.state == "cache-only":
