@@ -311,7 +311,13 @@ async def drive_app(folder: Path) -> dict:
                 for _ in range(OPEN_RUNS):
                     started = time.perf_counter()
                     screen.open_job(job_id)
-                    while not (isinstance(app.screen, JobScreen) and app.screen.job is not None):
+                    # Opened = the log and the chart hold the job's data, then one refresh has drawn them.
+                    while not (
+                        isinstance(app.screen, JobScreen)
+                        and app.screen.query("#job-events")
+                        and app.screen.query_one("#job-events", EventLog).events
+                        and app.screen.query_one("#job-chart", LossChart).series.steps
+                    ):
                         await asyncio.sleep(0)
                     job_screen = app.screen
                     refreshed = asyncio.Event()

@@ -11,8 +11,9 @@ import sys
 import textwrap
 
 import pytest
+import sqlite_utils
 
-from store.cache import Cache
+from store.cache import Cache, migrations
 from store.errors import CacheError, NotCachedError
 from store.records import event_from_raw, file_from_raw, job_from_raw, model_from_raw
 
@@ -258,3 +259,44 @@ def test_two_processes_writing_at_once_neither_fail_nor_duplicate(tmp_path):
     assert len(cache.jobs()) == 20
     assert [e.data["step"] for e in cache.events("ftjob-1", limit=None)] == list(range(1, 101))
     assert json.loads(json.dumps(cache.job("ftjob-1").raw))["id"] == "ftjob-1"
+
+
+def test_a_long_jobs_chart_is_kept_until_the_job_gains_events(cache):
+    cache.upsert_jobs([make_job()])
+    events = [metrics_event("ftjob-a", n, 1_000 + n) for n in range(400, 0, -1)]
+    cache.append_event_page(cache.start_event_run("ftjob-a"), events, finished=True, resume_after=None)
+    first = cache.chart_series("ftjob-a", points=100)
+    assert len(first.steps) < 400 and first.steps[-1] == 400  # reduced, the latest steps exact
+    assert cache.db.execute("SELECT COUNT(*) FROM charts").fetchone()[0] == 1
+    again = cache.chart_series("ftjob-a", points=100)
+    assert again.steps == first.steps and again.values["train_loss"] == first.values["train_loss"]
+    newer = [metrics_event("ftjob-a", n, 2_000 + n) for n in range(410, 400, -1)]
+    cache.append_event_page(cache.start_event_run("ftjob-a"), newer, finished=True, resume_after=None)
+    assert cache.db.execute("SELECT COUNT(*) FROM charts").fetchone()[0] == 0  # dropped: stale
+    assert cache.chart_series("ftjob-a", points=100).steps[-1] == 410
+
+
+def test_has_events_before_answers_without_counting(cache):
+    cache.upsert_jobs([make_job()])
+    events = [metrics_event("ftjob-a", n, 1_000 + n) for n in range(5, 0, -1)]
+    cache.append_event_page(cache.start_event_run("ftjob-a"), events, finished=True, resume_after=None)
+    assert cache.has_events_before("ftjob-a", "ftevent-0003")
+    assert not cache.has_events_before("ftjob-a", "ftevent-0001")
+
+
+@pytest.mark.parametrize("stopped_before", [m.name for m in migrations._migrations][1:])
+def test_a_cache_from_every_earlier_schema_migrates_and_keeps_its_data(tmp_path, stopped_before):
+    """A cache written by an older finetop (stopped before each later step) opens at the latest schema,
+    with what it held intact; a blank one gets every step."""
+    path = tmp_path / "old" / "cache.db"
+    path.parent.mkdir()
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before=stopped_before)
+    db["jobs"].insert({"id": "ftjob-kept", "status": "succeeded", "model": "m", "created_at": 1, "raw": "{}"})
+    db.close()
+    old = Cache.open(path)
+    everything = [m.name for m in migrations._migrations]
+    assert old.schema_steps() == everything
+    assert old.db.execute("SELECT id, status FROM jobs").fetchall() == [("ftjob-kept", "succeeded")]
+    old.close()
+    assert Cache.open(tmp_path / "blank" / "cache.db").schema_steps() == everything

@@ -18,7 +18,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from store.api import Api
-from store.cache import Cache, migrations
+from store.cache import Cache
 from store.config import Profile
 from store.credentials import Keys
 from store.upload import UploadCancelled, UploadError, UploadProgress, identify, upload
@@ -320,24 +320,3 @@ def test_a_missing_file_or_a_folder_is_a_clear_error(api, cache, tmp_path):
         upload(api, cache, tmp_path / "nope.jsonl")
     with pytest.raises(UploadError, match="is a folder"):
         upload(api, cache, tmp_path)
-
-
-# --- the cache's schema --------------------------------------------------------------------------
-
-
-def test_a_blank_cache_and_one_at_001_both_end_at_002(tmp_path):
-    blank = Cache.open(tmp_path / "blank" / "cache.db")
-    assert blank.schema_steps() == ["001_initial", "002_uploads"]
-    blank.close()
-
-    old_path = tmp_path / "old" / "cache.db"
-    old_path.parent.mkdir()
-    db = sqlite_utils.Database(old_path)
-    migrations.apply(db, stop_before="002_uploads")
-    db["files"].insert({"id": "file-kept", "filename": "a.jsonl", "purpose": "fine-tune", "bytes": 1, "raw": "{}"})
-    db.close()
-    old = Cache.open(old_path)
-    assert old.schema_steps() == ["001_initial", "002_uploads"]
-    assert {"uploads", "upload_parts", "estimates"} <= set(old.db.table_names())
-    assert old.db.execute("SELECT id FROM files").fetchall() == [("file-kept",)]
-    old.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from textual.widgets import Static
 
 from tui.screens.job import JobScreen
@@ -195,3 +198,26 @@ async def test_starting_offline_shows_the_cache_and_says_so(make_world):
         assert pilot.app.status.state == "offline"
         header = str(pilot.app.screen.query_one("AppHeader #state", Static).render())
         assert "offline" in header
+
+
+async def test_a_job_opens_on_its_live_view_and_builds_the_others_when_asked(make_world):
+    """Only the live view is built on opening (fast); `v` builds and shows the next views."""
+    world = make_world("small")
+    failed = next(j for j in world.backend.cache.jobs() if j.status == "failed")
+    async with world.app().run_test(size=(120, 36)) as pilot:
+        await ready(pilot)
+        pilot.app.push_screen(JobScreen(failed.id))
+        await ready(pilot)
+        screen = pilot.app.screen
+        assert screen.view == "live" and not screen.query("#job-overview")
+        await pilot.press("v")
+        await ready(pilot)
+        assert screen.view == "overview"
+        console = Console(width=120, file=io.StringIO(), record=True)
+        console.print(screen.query_one("#job-overview", Static).content)
+        assert console.export_text().startswith("invalid_training_file")  # why it failed, first
+        await pilot.press("v", "v")
+        await ready(pilot)
+        assert screen.view == "results"
+        await pilot.press("V")
+        assert screen.view == "checkpoints"

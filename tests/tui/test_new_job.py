@@ -202,6 +202,8 @@ async def test_the_job_view_puts_the_estimate_beside_the_trained_tokens(make_wor
     async with world.app().run_test(size=SIZE) as pilot:
         pilot.app.push_screen(JobScreen(job.id))
         await settle(pilot)
+        await pilot.press("v")  # the overview
+        await settle(pilot)
         overview = text_of(pilot.app.screen, "#job-overview")
     saved = world.backend.cache.estimate(job.id)
     assert saved is not None and saved.source == "archive"

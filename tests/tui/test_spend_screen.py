@@ -214,10 +214,13 @@ def overview_text(screen) -> str:
 
 
 async def open_job(pilot, job_id: str) -> JobScreen:
+    """A job opened on its overview (`v` from the Live view)."""
     pilot.app.push_screen(JobScreen(job_id))
     await settle(pilot)
+    await pilot.press("v")
+    await settle(pilot)
     screen = pilot.app.screen
-    assert isinstance(screen, JobScreen)
+    assert isinstance(screen, JobScreen) and screen.view == "overview"
     return screen
 
 

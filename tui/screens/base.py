@@ -125,9 +125,13 @@ class TableSection(SectionScreen):
         self.sort_reverse = not self.sort_reverse
         self._refresh_table()
 
+    def can_sort_by(self, key: str) -> bool:
+        """Whether a click on this column's header sorts by it (`o` cycles only through SORTABLE)."""
+        return key in self.SORTABLE
+
     def sort_by(self, key: str) -> None:
         """A header was clicked: sort by its column, or reverse when it already is the sort."""
-        if key not in self.SORTABLE:
+        if not self.can_sort_by(key):
             return
         if key == self.sort_key:
             self.sort_reverse = not self.sort_reverse

@@ -20,7 +20,7 @@ from store.errors import ApiError, FinetopError
 from store.types import Job, RemoteFile
 from tui import format as fmt
 from tui.messages import CacheUpdated
-from tui.screens.base import SectionScreen
+from tui.screens.base import TableSection
 from tui.widgets.confirm import ConfirmScreen
 
 # Purposes that do not fit a narrow column, said shorter.
@@ -119,8 +119,12 @@ class FilesTable(DataTable[str | Text]):
             event.stop()
 
 
-class FilesScreen(SectionScreen):
+class FilesScreen(TableSection):
     """Every file of the profile, newest first; cleanup in bulk."""
+
+    SORTABLE = SORTABLE
+    DESCENDING = DESCENDING_FIRST
+    DEFAULT_SORT = "created"
 
     SECTION = "files"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -152,12 +156,9 @@ class FilesScreen(SectionScreen):
         super().__init__()
         self.view = FilesView()
         self._haystacks: dict[str, str] = {}
-        self.text_filter = ""
         self.purpose_filter: str | None = None
         self.show_deleted = False
         self.selected: set[str] = set()
-        self.sort_key = "created"
-        self.sort_reverse = True
         self.progress = ""  # what a running delete or download is doing
         self._layout: tuple[tuple[Column, int], ...] = ()
         self._shown_ids: list[str] = []
@@ -167,7 +168,7 @@ class FilesScreen(SectionScreen):
         with Horizontal(id="files-bar", classes="bar"):
             yield Input(placeholder="filter files…", id="files-filter", classes="filter")
             yield Static(id="files-summary", classes="summary")
-        yield FilesTable(id="files-table", cursor_type="row", zebra_stripes=True)
+        yield FilesTable(id="files-table", classes="section-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="files-empty", classes="empty")
 
     def on_mount(self) -> None:
@@ -426,31 +427,11 @@ class FilesScreen(SectionScreen):
             return True if rules[action] else None  # None: shown greyed out, not hidden
         return True
 
-    def action_filter(self) -> None:
-        box = self.query_one("#files-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Changed, "#files-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value.strip()
-        self._refresh_table()
-
-    @on(Input.Submitted, "#files-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#files-table", FilesTable).focus()
-
     def action_clear(self) -> None:
-        box = self.query_one("#files-filter", Input)
-        if box.value or box.display:
-            box.value = ""
-            box.display = False
-            self.text_filter = ""
-            self._refresh_table()
-        elif self.selected:
+        """Escape: clear the filter first, then the selection."""
+        if not self.clear_filter() and self.selected:
             self.selected.clear()
             self._redraw_marks()
-        self.query_one("#files-table", FilesTable).focus()
 
     def action_cycle_purpose(self) -> None:
         choices: list[str | None] = [None, *self.purposes()]
@@ -478,28 +459,12 @@ class FilesScreen(SectionScreen):
         self.selected = set() if shown and shown <= self.selected else self.selected | shown
         self._redraw_marks()
 
-    def action_cycle_sort(self) -> None:
-        position = SORTABLE.index(self.sort_key) + 1 if self.sort_key in SORTABLE else 0
-        self.sort_key = SORTABLE[position % len(SORTABLE)]
-        self.sort_reverse = self.sort_key in DESCENDING_FIRST
-        self._refresh_table()
-
-    def action_reverse_sort(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self._refresh_table()
-
     @on(DataTable.HeaderSelected, "#files-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        column = next((c for c in COLUMNS if c.key == key), None)
-        if column is None or column.sort is None:
-            return
-        if key == self.sort_key:
-            self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_key = key
-            self.sort_reverse = key in DESCENDING_FIRST
-        self._refresh_table()
+        self.sort_by(str(event.column_key.value))
+
+    def can_sort_by(self, key: str) -> bool:
+        return any(column.key == key and column.sort is not None for column in COLUMNS)
 
     @on(DataTable.RowSelected, "#files-table")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:

@@ -112,8 +112,9 @@ class JobScreen(FinetopScreen):
             switcher.mount(self._build_view(name))
         switcher.current = name
         self._render_views_bar()
-        self._fill_tab(name)
-        # Focus follows the view: keys (and the footer) belong to what is on screen.
+        # After the next refresh a newly built view's widgets exist: then fill it, and let focus follow
+        # the view (keys, and the footer, belong to what is on screen).
+        self.call_after_refresh(self._fill_tab, name)
         self.call_after_refresh(self._focus_view, name)
 
     def _focus_view(self, name: str) -> None:

@@ -26,7 +26,7 @@ from store.spend import ModelSpend, Total, final_model_of
 from store.types import Job, Model
 from tui import format as fmt
 from tui.messages import CacheUpdated
-from tui.screens.base import SectionScreen
+from tui.screens.base import TableSection
 from tui.screens.spend import ENABLE_USAGE, SpendView, fit_columns, lifecycle_text, load_view, money_text
 from tui.widgets.confirm import ConfirmScreen
 
@@ -207,8 +207,12 @@ def haystack(entry: ModelEntry) -> str:
     return " ".join(parts).lower()
 
 
-class ModelsScreen(SectionScreen):
+class ModelsScreen(TableSection):
     """Fine-tuned models with their checkpoints, lifecycle and spend."""
+
+    SORTABLE = SORTABLE
+    DESCENDING = DESCENDING
+    DEFAULT_SORT = "created"
 
     CSS_PATH = "models.tcss"
 
@@ -234,9 +238,6 @@ class ModelsScreen(SectionScreen):
     def __init__(self) -> None:
         super().__init__()
         self.view: ModelsView | None = None
-        self.text_filter = ""
-        self.sort_key = "created"
-        self.sort_reverse = True
         self.show_checkpoints = True
         self._columns: tuple[ModelColumn, ...] = ()
         self._model_width = 0
@@ -249,7 +250,9 @@ class ModelsScreen(SectionScreen):
             yield Static(id="models-summary", classes="summary")
         yield Static(id="models-warnings")
         yield Static(id="models-note")
-        table: DataTable[str | Text] = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(
+            id="models-table", classes="section-table", cursor_type="row", zebra_stripes=True
+        )
         yield table
         yield Static("Reading the cache…", id="models-empty", classes="empty")
         yield Static(id="models-detail")
@@ -489,50 +492,9 @@ class ModelsScreen(SectionScreen):
         self.app.call_from_thread(self.notify, model_id, title="Model deleted")
         self.app.call_from_thread(self.finetop.broadcast, CacheUpdated())
 
-    def action_filter(self) -> None:
-        box = self.query_one("#models-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Changed, "#models-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value.strip()
-        self._refresh_table()
-
-    @on(Input.Submitted, "#models-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#models-table", DataTable).focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#models-filter", Input)
-        if box.value or box.display:
-            box.value = ""
-            box.display = False
-            self.text_filter = ""
-            self._refresh_table()
-        self.query_one("#models-table", DataTable).focus()
-
-    def action_cycle_sort(self) -> None:
-        position = SORTABLE.index(self.sort_key) + 1 if self.sort_key in SORTABLE else 0
-        self.sort_key = SORTABLE[position % len(SORTABLE)]
-        self.sort_reverse = self.sort_key in DESCENDING
-        self._refresh_table()
-
-    def action_reverse_sort(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self._refresh_table()
-
     @on(DataTable.HeaderSelected, "#models-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        if key not in SORTABLE:
-            return
-        if key == self.sort_key:
-            self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_key = key
-            self.sort_reverse = key in DESCENDING
-        self._refresh_table()
+        self.sort_by(str(event.column_key.value))
 
     def action_toggle_checkpoints(self) -> None:
         self.show_checkpoints = not self.show_checkpoints

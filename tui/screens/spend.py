@@ -39,7 +39,7 @@ from store.spend_report import (
     usage_state,
 )
 from tui import format as fmt
-from tui.screens.base import SectionScreen
+from tui.screens.base import TableSection
 
 if TYPE_CHECKING:
     from store.cache import Cache
@@ -399,8 +399,12 @@ def haystack(row: ModelSpend) -> str:
     return " ".join(filter(None, parts)).lower()
 
 
-class SpendScreen(SectionScreen):
+class SpendScreen(TableSection):
     """Spend per custom model, with the working behind every figure."""
+
+    SORTABLE = SORTABLE
+    DESCENDING = DESCENDING
+    DEFAULT_SORT = "total"
 
     CSS_PATH = "spend.tcss"
 
@@ -433,9 +437,6 @@ class SpendScreen(SectionScreen):
     def __init__(self) -> None:
         super().__init__()
         self.view: SpendView | None = None
-        self.text_filter = ""
-        self.sort_key = "total"
-        self.sort_reverse = True
         self.show_checkpoints = False
         self._columns: tuple[SpendColumn, ...] = ()
         self._model_width = 0
@@ -450,7 +451,9 @@ class SpendScreen(SectionScreen):
         yield Static(id="spend-totals")
         yield Static(id="spend-warnings")
         yield Static(id="spend-note")
-        table: DataTable[str | Text] = DataTable(id="spend-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(
+            id="spend-table", classes="section-table", cursor_type="row", zebra_stripes=True
+        )
         yield table
         yield Static("Reading the cache…", id="spend-empty", classes="empty")
         with TabbedContent(id="spend-tabs"):
@@ -719,48 +722,12 @@ class SpendScreen(SectionScreen):
             return True if row is not None and row.job is not None else None
         return True
 
-    def action_filter(self) -> None:
-        box = self.query_one("#spend-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Changed, "#spend-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value.strip()
-        self._refresh_table()
-
-    @on(Input.Submitted, "#spend-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#spend-table", DataTable).focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#spend-filter", Input)
-        if box.value or box.display:
-            box.value = ""
-            box.display = False
-            self.text_filter = ""
-            self._refresh_table()
-        self.query_one("#spend-table", DataTable).focus()
-
-    def action_cycle_sort(self) -> None:
-        position = SORTABLE.index(self.sort_key) + 1 if self.sort_key in SORTABLE else 0
-        self.sort_key = SORTABLE[position % len(SORTABLE)]
-        self.sort_reverse = self.sort_key in DESCENDING
-        self._refresh_table()
-
-    def action_reverse_sort(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self._refresh_table()
-
     @on(DataTable.HeaderSelected, "#spend-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        if key == self.sort_key:
-            self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_key = key
-            self.sort_reverse = key in DESCENDING
-        self._refresh_table()
+        self.sort_by(str(event.column_key.value))
+
+    def can_sort_by(self, key: str) -> bool:
+        return any(column.key == key for column in COLUMNS)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#spend-tabs", TabbedContent).active = tab
