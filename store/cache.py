@@ -24,10 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import sqlite_utils
-from sqlite_utils import Migrations
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from store.errors import CacheError, NotCachedError
 from store.metrics import metrics_from_event
@@ -53,11 +50,13 @@ from store.types import (
     UsageBucket,
 )
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 MIGRATION_SET = "finetop"
 BUSY_TIMEOUT_SECONDS = 30
 _JOB_STARTED_MESSAGES = ("Fine-tuning job started", "Reinforcement fine-tuning job started")
 
-migrations = Migrations(MIGRATION_SET)
 
 
 # ---------------------------------------------------------------------------------------
@@ -65,7 +64,6 @@ migrations = Migrations(MIGRATION_SET)
 # ---------------------------------------------------------------------------------------
 
 
-@migrations(name="001_initial")
 def _m001_initial(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["files"].create(
@@ -209,7 +207,6 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations(name="002_uploads")
 def _m002_uploads(db: sqlite_utils.Database) -> None:
     # An Uploads API upload in progress, so an interrupted one resumes without re-sending finished
     # parts. `key` names the local file as it was (path, size, mtime, sha256 of its first MiB): a
@@ -251,11 +248,29 @@ def _m002_uploads(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations(name="003_charts")
 def _m003_charts(db: sqlite_utils.Database) -> None:
     # A long job's chart series, reduced to `points` by Cache.metric_series: reading it back is one
     # row instead of a scan of 100,000 events. Dropped whenever the job gains events.
     db["charts"].create({"job_id": str, "points": int, "series": str}, pk="job_id")
+
+
+# The schema, oldest step first. Applied steps are recorded by sqlite-utils in _sqlite_migrations.
+SCHEMA_STEPS = (
+    ("001_initial", _m001_initial),
+    ("002_uploads", _m002_uploads),
+    ("003_charts", _m003_charts),
+)
+
+
+def migration_set() -> sqlite_utils.Migrations:
+    """The schema as a sqlite-utils migration set. Built, and sqlite-utils imported, only when a
+    cache needs a step: opening an up-to-date cache (every start of the app) needs neither."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for name, step in SCHEMA_STEPS:
+        migrations(name=name)(step)
+    return migrations
 
 
 # ---------------------------------------------------------------------------------------
@@ -421,36 +436,37 @@ class Cache:
         cache._migrate()
         return cache
 
-    def _connect(self) -> sqlite_utils.Database:
+    def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
-            db = sqlite_utils.Database(conn, execute_plugins=False)
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-            mode = self._enable_wal(db)
-            db.execute("PRAGMA synchronous = NORMAL")
+            # Autocommit: nothing opens a transaction behind our back; every write is in _write().
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            mode = self._enable_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.OperationalError as exc:
             raise self._write_error(exc) from exc
         except sqlite3.DatabaseError as exc:
             raise self._not_a_cache(exc) from exc
         if mode.lower() != "wal":
             raise CacheError(f"The cache {self.path} cannot use write-ahead logging ({mode}).")
-        return db
+        return conn
 
     @staticmethod
-    def _enable_wal(db: sqlite_utils.Database) -> str:
+    def _enable_wal(conn: sqlite3.Connection) -> str:
         """Switch to WAL. The switch does not wait on the busy timeout when another process is
         creating the same cache at this moment, so wait here (briefly) instead."""
         deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
         while True:
             try:
-                return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection to the cache (one per thread; SQLite connections are not shared)."""
         db = getattr(self._local, "db", None)
         if db is None:
             db = self._local.db = self._connect()
@@ -471,15 +487,18 @@ class Cache:
     def _migrate(self) -> None:
         db = self.db
         try:
-            tables = set(db.table_names())
-            applied = {m.name for m in migrations.applied(db)}
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            applied = set()
+            if "_sqlite_migrations" in tables:
+                rows = db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATION_SET,))
+                applied = {row[0] for row in rows}
         except sqlite3.OperationalError as exc:
             raise self._write_error(exc) from exc
         except sqlite3.DatabaseError as exc:
             raise self._not_a_cache(exc) from exc
         if tables and not applied:
             raise self._not_a_cache(Exception("it holds tables finetop did not create"))
-        ours = {m.name for m in migrations._migrations}
+        ours = {name for name, _ in SCHEMA_STEPS}
         newer = sorted(applied - ours)
         if newer:
             raise CacheError(
@@ -488,12 +507,17 @@ class Cache:
             )
         if applied == ours:
             return
+        import sqlite_utils
+
+        migrations = migration_set()
+        schema = sqlite_utils.Database(db, execute_plugins=False)
         try:
             with self._write():
-                pending = migrations.pending(db)
+                migrations.ensure_migrations_table(schema)
+                pending = migrations.pending(schema)  # again, inside the lock: another process may have migrated
                 for migration in pending:
-                    migration.fn(db)
-                    migrations._record_applied(db, migration.name)
+                    migration.fn(schema)
+                    migrations._record_applied(schema, migration.name)
                 if "001_initial" in {m.name for m in pending}:
                     self._set_meta(db, "created_at", str(_now()))
         except sqlite3.OperationalError as exc:
@@ -502,13 +526,19 @@ class Cache:
     # -- transactions --------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite_utils.Database]:
+    def _write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the write lock up front, so two processes queue
         instead of failing on a lock upgrade. Nested use becomes a savepoint."""
         db = self.db
-        if db.conn.in_transaction:
-            with db.atomic():
+        if db.in_transaction:
+            db.execute("SAVEPOINT nested")
+            try:
                 yield db
+            except BaseException:
+                db.execute("ROLLBACK TO nested")
+                db.execute("RELEASE nested")
+                raise
+            db.execute("RELEASE nested")
             return
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -517,17 +547,22 @@ class Cache:
         try:
             yield db
         except sqlite3.OperationalError as exc:
-            db.conn.rollback()
+            self._rollback(db)
             raise self._write_error(exc) from exc
         except BaseException:
-            db.conn.rollback()
+            self._rollback(db)
             raise
         else:
             try:
                 db.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                db.conn.rollback()
+                self._rollback(db)
                 raise self._write_error(exc) from exc
+
+    @staticmethod
+    def _rollback(db: sqlite3.Connection) -> None:
+        if db.in_transaction:  # an error may already have ended it
+            db.execute("ROLLBACK")
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """Group several writes (a page of data and the cursor that follows it) atomically."""
@@ -552,7 +587,7 @@ class Cache:
     # -- meta ----------------------------------------------------------------------------
 
     @staticmethod
-    def _set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def set_meta(self, key: str, value: str) -> None:
@@ -564,7 +599,10 @@ class Cache:
         return row[0] if row else None
 
     def schema_steps(self) -> list[str]:
-        return [m.name for m in migrations.applied(self.db)]
+        rows = self.db.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id", (MIGRATION_SET,)
+        )
+        return [row[0] for row in rows]
 
     # -- jobs ----------------------------------------------------------------------------
 
@@ -579,7 +617,7 @@ class Cache:
             old = dict(
                 db.execute(f"SELECT id, status FROM jobs WHERE id IN ({placeholders})", [j.id for j in jobs]).fetchall()
             )
-            db.conn.executemany(
+            db.executemany(
                 """
                 INSERT INTO jobs (id, status, model, created_at, finished_at, fine_tuned_model,
                     trained_tokens, training_file, validation_file, method, suffix, seed,
@@ -827,12 +865,12 @@ class Cache:
             None if finished else EventRun(run.job_id, run.run, run.next_pos + len(events), resume_after, run.stop_at)
         )
         with self._write() as db:
-            before = db.conn.total_changes
-            db.conn.executemany(
+            before = db.total_changes
+            db.executemany(
                 f"INSERT OR IGNORE INTO events ({columns}) VALUES ({','.join('?' * (11 + len(METRIC_NAMES)))})",
                 rows,
             )
-            inserted = db.conn.total_changes - before
+            inserted = db.total_changes - before
             if inserted and max_step is not None:
                 db.execute("DELETE FROM charts WHERE job_id = ?", (run.job_id,))
             if max_step is not None:
@@ -1035,13 +1073,13 @@ class Cache:
             for c in checkpoints
         ]
         with self._write() as db:
-            before = db.conn.total_changes
-            db.conn.executemany(
+            before = db.total_changes
+            db.executemany(
                 "INSERT OR IGNORE INTO checkpoints (id, job_id, created_at, step_number, model, metrics, raw) "
                 "VALUES (?,?,?,?,?,?,?)",
                 rows,
             )
-            return db.conn.total_changes - before
+            return db.total_changes - before
 
     def checkpoints(self, job_id: str | None = None) -> list[Checkpoint]:
         sql, params = "SELECT raw FROM checkpoints", []
@@ -1065,7 +1103,7 @@ class Cache:
                     f"SELECT id FROM files WHERE id IN ({','.join('?' * len(files))})", [f.id for f in files]
                 )
             }
-            db.conn.executemany(
+            db.executemany(
                 """
                 INSERT INTO files (id, filename, purpose, bytes, created_at, status, expires_at,
                     deleted_at, seen_at, raw)
@@ -1149,7 +1187,7 @@ class Cache:
         stamp = now or _now()
         with self._write() as db:
             known = {r[0] for r in db.execute("SELECT id FROM models WHERE deleted_at IS NULL")}
-            db.conn.executemany(
+            db.executemany(
                 """
                 INSERT INTO models (id, created, owned_by, deleted_at, seen_at, raw) VALUES (?,?,?,NULL,?,?)
                 ON CONFLICT(id) DO UPDATE SET created=excluded.created, owned_by=excluded.owned_by,
@@ -1206,7 +1244,7 @@ class Cache:
         ]
         with self._write() as db:
             db.execute("DELETE FROM usage WHERE start_time >= ? AND start_time < ?", (start, end))
-            db.conn.executemany("INSERT OR REPLACE INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany("INSERT OR REPLACE INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
     def usage(
@@ -1244,7 +1282,7 @@ class Cache:
         ]
         with self._write() as db:
             db.execute("DELETE FROM costs WHERE start_time >= ? AND start_time < ?", (start, end))
-            db.conn.executemany("INSERT OR REPLACE INTO costs VALUES (?,?,?,?,?,?,?,?)", rows)
+            db.executemany("INSERT OR REPLACE INTO costs VALUES (?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
     def costs(self, *, since: int | None = None, until: int | None = None) -> list[CostLine]:

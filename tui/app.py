@@ -52,6 +52,7 @@ NOTIFY_SEVERITY = {"succeeded": "information", "failed": "error", "cancelled": "
 # The first poll builds the API client, which imports openai: a second or more of CPU. It waits until
 # the first screen has painted the cache (`cache_shown`), so the two do not share the CPU; at most this long.
 FIRST_POLL_WAIT = 2.0
+FIRST_POLL_SETTLE = 0.3  # seconds after the cache is on screen
 
 
 class FinetopApp(App[None]):
@@ -141,7 +142,9 @@ class FinetopApp(App[None]):
             # Frozen, it is left out of Python's full collections, which otherwise walk all of it and
             # stall the UI for 50-100 ms now and then (mid-keystroke, say).
             gc.freeze()
-        self._cache_on_screen.set()
+            # The frame with the cache is still being drawn: let it reach the terminal before the
+            # first poll's worker takes the CPU to import openai.
+            self.set_timer(FIRST_POLL_SETTLE, self._cache_on_screen.set)
 
     @work(thread=True, exclusive=True, group="status", exit_on_error=False, description="reading sync status")
     def load_status(self) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import fcntl
 import json
 import os
@@ -318,7 +319,8 @@ async def drive_app(folder: Path) -> dict:
                         and app.screen.query_one("#job-events", EventLog).events
                         and app.screen.query_one("#job-chart", LossChart).series.steps
                     ):
-                        await asyncio.sleep(0)
+                        # Not sleep(0): a spinning UI thread starves the loading worker of the GIL.
+                        await asyncio.sleep(0.002)
                     job_screen = app.screen
                     refreshed = asyncio.Event()
                     job_screen.call_after_refresh(refreshed.set)
@@ -396,6 +398,10 @@ def main() -> None:
         os.environ["TIKTOKEN_CACHE_DIR"] = str(shared_cache)
     folder = args.dir / f"tui-{args.jobs}-{args.events}-{args.files}"
     prepare(folder, args.jobs, args.events, args.files)
+    # An installed finetop has its bytecode compiled (pip does it, as it did for Textual's); a checkout
+    # under PYTHONDONTWRITEBYTECODE would recompile every module on every start and time the compiler.
+    for package in ("store", "tui"):
+        compileall.compile_dir(REPO / package, quiet=1)
     load = os.getloadavg()
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} "

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 import sqlite_utils
 
-from store.cache import Cache, migrations
+from store.cache import SCHEMA_STEPS, Cache, migration_set
 from store.errors import CacheError, NotCachedError
 from store.records import event_from_raw, file_from_raw, job_from_raw, model_from_raw
 
@@ -284,18 +284,18 @@ def test_has_events_before_answers_without_counting(cache):
     assert not cache.has_events_before("ftjob-a", "ftevent-0001")
 
 
-@pytest.mark.parametrize("stopped_before", [m.name for m in migrations._migrations][1:])
+@pytest.mark.parametrize("stopped_before", [name for name, _ in SCHEMA_STEPS][1:])
 def test_a_cache_from_every_earlier_schema_migrates_and_keeps_its_data(tmp_path, stopped_before):
     """A cache written by an older finetop (stopped before each later step) opens at the latest schema,
     with what it held intact; a blank one gets every step."""
     path = tmp_path / "old" / "cache.db"
     path.parent.mkdir()
     db = sqlite_utils.Database(path)
-    migrations.apply(db, stop_before=stopped_before)
+    migration_set().apply(db, stop_before=stopped_before)
     db["jobs"].insert({"id": "ftjob-kept", "status": "succeeded", "model": "m", "created_at": 1, "raw": "{}"})
     db.close()
     old = Cache.open(path)
-    everything = [m.name for m in migrations._migrations]
+    everything = [name for name, _ in SCHEMA_STEPS]
     assert old.schema_steps() == everything
     assert old.db.execute("SELECT id, status FROM jobs").fetchall() == [("ftjob-kept", "succeeded")]
     old.close()
