@@ -58,7 +58,6 @@ BUSY_TIMEOUT_SECONDS = 30
 _JOB_STARTED_MESSAGES = ("Fine-tuning job started", "Reinforcement fine-tuning job started")
 
 
-
 # ---------------------------------------------------------------------------------------
 # Schema. Never edit an applied step: add a new one.
 # ---------------------------------------------------------------------------------------
