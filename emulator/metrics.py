@@ -29,6 +29,9 @@ def gauss(seed: int, step: int, salt: int) -> float:
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
+FAST_DECAY_STEPS = 12.0
+
+
 @dataclass(frozen=True, slots=True)
 class Curve:
     """The shape of one job's curve: where it starts, where it flattens, how fast, how noisy."""
@@ -64,8 +67,12 @@ class Curve:
         return self._level(3, 3.0, 6.0)
 
     def expected(self, step: int) -> float:
+        # Real runs fall steeply over the first few dozen steps, then settle slowly: a fast
+        # decay over steps plus a slow one over the whole run.
         progress = step / max(self.total_steps, 1)
-        return self.final + (self.initial - self.final) * math.exp(-self.rate * progress)
+        fast = math.exp(-step / FAST_DECAY_STEPS)
+        slow = math.exp(-self.rate * progress)
+        return self.final + (self.initial - self.final) * (0.55 * fast + 0.45 * slow)
 
     def evaluates_at(self, step: int) -> bool:
         return self.has_validation and (step % self.eval_every == 0 or step == self.total_steps)

@@ -83,6 +83,22 @@ def preview_training_file() -> Step:
     return step
 
 
+def new_job_form(training_path: str) -> Step:
+    async def step(app: FinetopApp, pilot) -> None:
+        from textual.widgets import Input
+
+        await pilot.press("n")
+        await settle(app, pilot)
+        app.screen.query_one("#newjob-train-path", Input).value = training_path
+        for _ in range(100):  # the preflight check runs in a worker after a short debounce
+            await settle(app, pilot)
+            if not app.screen.checking and app.screen._check_timer is None:
+                break
+        await settle(app, pilot)  # the footer recomposes once Create becomes available
+
+    return step
+
+
 WIDE, NARROW = (120, 36), (80, 24)
 SHOTS = [
     Shot("jobs", WIDE, []),
@@ -95,6 +111,7 @@ SHOTS = [
     Shot("file-preview", WIDE, [preview_training_file()]),
     Shot("models", WIDE, [keys("3")]),
     Shot("spend", WIDE, [keys("4")]),
+    Shot("new-job", WIDE, [new_job_form("../shared/datasets/drone_training.jsonl")]),
     Shot("help", WIDE, [keys("question_mark")]),
 ]
 
@@ -121,6 +138,7 @@ async def take(shot: Shot, backend: Backend, out: Path) -> None:
 def main(argv: list[str]) -> None:
     wanted = set(argv)
     out = HERE
+    os.chdir(REPO)  # paths typed into the app are relative to the repository, the same in every picture
     with tempfile.TemporaryDirectory(prefix="finetop-shots-") as folder:
         emulator, backend = demo_backend(Path(folder))
         try:

@@ -22,9 +22,16 @@ async def open_files(pilot) -> FilesScreen:
 
 
 async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until the app is quiet: a finished worker may post a message that starts another (a delete
+    ends by asking for a reload), so wait for two pauses in a row with no worker running."""
+    quiet = 0
+    for _ in range(100):
+        await pilot.pause()
+        busy = any(not worker.is_finished for worker in pilot.app.workers)
+        await pilot.app.workers.wait_for_complete()
+        quiet = 0 if busy else quiet + 1
+        if quiet == 2:
+            return
 
 
 async def move_to(pilot, screen: FilesScreen, filename: str) -> str:
