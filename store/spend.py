@@ -590,7 +590,8 @@ def cross_check(costs: Iterable[CostLine], rows: Iterable[ModelSpend]) -> tuple[
         for line in row.usage_lines:
             key = (line.day, base_model_of(line.model), line.billed_kind)
             computed[key] = computed[key] + Total.of(line.cost)
-        if row.training is not None and row.job is not None:
+        # A job still running is billed when it ends: its estimate has no line item to meet yet.
+        if row.training is not None and row.job is not None and not row.job.is_active:
             key = (training_day(row.job), base_model_of(row.job.model), "training")
             computed[key] = computed[key] + Total.of(row.training)
 

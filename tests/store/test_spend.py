@@ -13,6 +13,7 @@ from store.pricing import load_price_table
 from store.spend import (
     ADMIN_KEY_HINT,
     build_ledger,
+    cross_check,
     job_training_cost,
     parse_line_item,
     rft_hours_from_costs,
@@ -395,3 +396,10 @@ def test_started_running_at_from_events():
     assert started_running_at(events) == 200
     assert started_running_at(events[:1]) == 300
     assert started_running_at([event(100, "Validating training file: file-x")]) is None
+
+
+def test_a_running_jobs_estimate_waits_for_its_bill(ledger):
+    # The costs data covers the running job's day, but it is billed when it ends: no "not billed" line.
+    costs = [cost_line("2026-11-20", "ft-gpt-4o-mini-2024-07-18, input", "0.00")]
+    lines = cross_check(costs, ledger.rows)
+    assert not [line for line in lines if line.kind == "training" and line.day == D("2026-11-20")]

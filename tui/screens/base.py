@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tui.messages import CacheUpdated
 from tui.widgets.app_header import AppHeader
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from store.backend import Backend
@@ -47,7 +48,7 @@ class SectionScreen(FinetopScreen):
     def compose(self) -> ComposeResult:
         yield AppHeader(self.SECTION)
         yield from self.body()
-        yield Footer()
+        yield KeysFooter()
 
     def body(self) -> ComposeResult:
         yield from ()

@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from store.errors import FinetopError, NotCachedError
@@ -32,6 +32,7 @@ from tui.jsonl_view import render_line, summary
 from tui.line_index import SNIFF_BYTES, LineIndex, LineRead, sniff
 from tui.screens.base import FinetopScreen
 from tui.widgets.app_header import AppHeader
+from tui.widgets.footer import KeysFooter
 
 PAGE_LINES = 100
 CSV_MAX_BYTES = 64 * 1024 * 1024
@@ -145,10 +146,10 @@ class FilePreviewScreen(FinetopScreen):
             yield DataTable(id="preview-list", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="preview-csv", zebra_stripes=True)
         yield Input(placeholder="line number, then enter", id="preview-goto", type="integer")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(Footer).compact = True  # many keys: all of them fit at 80 columns
+        self.query_one(KeysFooter).compact = True  # many keys: all of them fit at 80 columns
         self.query_one("#preview-goto", Input).display = False
         self.query_one("#preview-progress", ProgressBar).display = False
         self._open()

@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.widgets.app_header import AppHeader
+from tui.widgets.footer import KeysFooter
 
 # Where keys live, in the order a user meets them: (heading, module, class). Modules that do not
 # exist yet are skipped, so the help never breaks on a missing screen.
@@ -94,7 +95,7 @@ class HelpScreen(Screen[None]):
             for group in groups:
                 yield Static(Text(group.heading, style="bold"), classes="help-heading")
                 yield Static(self._table(group.bindings, id_width), classes="help-keys")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-body", VerticalScroll).focus()

@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, DataTable, Footer, Static
+from textual.widgets import ContentSwitcher, DataTable, Static
 
 from store.cache import TrainingEstimate
 from store.errors import FinetopError, NotCachedError
@@ -28,6 +28,7 @@ from tui.screens.base import FinetopScreen
 from tui.widgets.app_header import AppHeader
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.event_log import EventLog
+from tui.widgets.footer import KeysFooter
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.row_table import RowTable, TableColumn
 
@@ -99,7 +100,7 @@ class JobScreen(FinetopScreen):
         with ContentSwitcher(id="job-views", initial="live"), Vertical(id="live"):
             yield LossChart(id="job-chart")
             yield EventLog(id="job-events", utc=getattr(self.app, "utc", False))
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def view(self) -> str:

@@ -29,7 +29,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DirectoryTree,
-    Footer,
     Input,
     Label,
     ProgressBar,
@@ -70,6 +69,7 @@ from tui.screens.base import FinetopScreen
 from tui.widgets.app_header import AppHeader
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.error import ErrorScreen
+from tui.widgets.footer import KeysFooter
 
 NARROW_BELOW = 110  # columns: below this the report goes under the form instead of beside it
 PREFLIGHT_DELAY = 0.6  # seconds of quiet typing before a path is checked again
@@ -249,7 +249,7 @@ class NewJobScreen(FinetopScreen):
                     yield Button("Cancel upload", id="newjob-cancel-upload", variant="warning")
                     yield Button("Back (esc)", id="newjob-back")
                     yield Button("Create… (ctrl+s)", id="newjob-create", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def _title(self) -> Text:
         if self.rerun is None:
