@@ -63,7 +63,7 @@ async def test_filter_as_you_type_and_the_status_filter(make_world):
         await pilot.pause()
         cache_ids = {j.id for j in world.backend.cache.jobs() if j.suffix == "tone"}
         assert set(shown_job_ids(pilot.app)) == cache_ids
-        assert "filter: tone" in summary(pilot.app)
+        assert summary(pilot.app).startswith(f"{len(cache_ids)} of 9 jobs")  # the box shows the filter text
         await pilot.press("escape")  # leaves the box, then clears it
         await pilot.press("escape")
         await pilot.pause()

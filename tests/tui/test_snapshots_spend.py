@@ -69,7 +69,7 @@ def test_spend_screen_without_admin_key(snap_compare, demo_without_admin_key, si
 
 
 def test_spend_why_panel(snap_compare, demo):
-    """Filtered to `sec-review` (`1 of 15 models and jobs · filter: sec-review`), its row selected, `Why` tab:
+    """Filtered to `sec-review` (`1 of 15 models and jobs` beside the filter box), its row selected, `Why` tab:
     a grid of what (left, muted) and how (right): the id in bold, `job  made by ftjob-… (reinforcement,
     succeeded) on 2026-09-11`, bold `Training  $334.75`, `formula  3.3475 h x $100.00 per hour = $334.751306`,
     the price row with its source wrapped under itself, the italic note `hours billed, from the costs API`,

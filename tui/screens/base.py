@@ -44,11 +44,12 @@ class SectionScreen(FinetopScreen):
     thread; it runs when the screen is shown and whenever the cache changes."""
 
     SECTION = "jobs"
+    COMPACT_FOOTER = False  # True for sections with so many keys that they fit only compact
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.SECTION)
         yield from self.body()
-        yield KeysFooter()
+        yield KeysFooter(always_compact=self.COMPACT_FOOTER)
 
     def body(self) -> ComposeResult:
         yield from ()
@@ -125,6 +126,9 @@ class TableSection(SectionScreen):
     def action_reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse
         self._refresh_table()
+
+    def sort_label(self) -> str:
+        return f"sort: {self.sort_key} {'↓' if self.sort_reverse else '↑'}"
 
     def can_sort_by(self, key: str) -> bool:
         """Whether a click on this column's header sorts by it (`o` cycles only through SORTABLE)."""

@@ -146,10 +146,9 @@ class FilePreviewScreen(FinetopScreen):
             yield DataTable(id="preview-list", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="preview-csv", zebra_stripes=True)
         yield Input(placeholder="line number, then enter", id="preview-goto", type="integer")
-        yield KeysFooter()
+        yield KeysFooter(always_compact=True)  # many keys: all of them fit at 80 columns
 
     def on_mount(self) -> None:
-        self.query_one(KeysFooter).compact = True  # many keys: all of them fit at 80 columns
         self.query_one("#preview-goto", Input).display = False
         self.query_one("#preview-progress", ProgressBar).display = False
         self._open()

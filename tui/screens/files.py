@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from store.errors import ApiError, FinetopError
 from store.types import Job, RemoteFile
@@ -127,6 +127,7 @@ class FilesScreen(TableSection):
     DEFAULT_SORT = "created"
 
     SECTION = "files"
+    COMPACT_FOOTER = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="files.filter", tooltip="Filter as you type: name, id, purpose, job"),
         Binding("p", "cycle_purpose", "Purpose", show=False, id="files.purpose", tooltip="Show one purpose at a time"),
@@ -174,7 +175,6 @@ class FilesScreen(TableSection):
     def on_mount(self) -> None:
         self.query_one("#files-filter", Input).display = False
         self.query_one("#files-table", FilesTable).focus()
-        self.query_one(Footer).compact = True  # this screen has many keys: all of them fit at 80 columns
 
     @property
     def offline(self) -> bool:
@@ -326,10 +326,7 @@ class FilesScreen(TableSection):
             parts.append(f"purpose {self.purpose_filter}")
         if self.show_deleted:
             parts.append("with deleted")
-        if self.text_filter:
-            parts.append(f"filter: {self.text_filter}")
-        arrow = "↓" if self.sort_reverse else "↑"
-        parts.append(f"sort {self.sort_key} {arrow}")
+        parts.append(self.sort_label())
         if self.progress:
             parts = [self.progress]
         box = self.query_one("#files-filter", Input)

@@ -244,10 +244,7 @@ class JobsScreen(TableSection):
             parts[0] = f"the newest {parts[0]} (reading the rest)"
         if self.status_filter != "all":
             parts.append(f"status: {self.status_filter}")
-        if self.text_filter:
-            parts.append(f"filter: {self.text_filter}")
-        arrow = "↓" if self.sort_reverse else "↑"
-        parts.append(f"sort: {self.sort_key} {arrow}")
+        parts.append(self.sort_label())
         self.query_one("#jobs-summary", Static).update(" · ".join(parts))
         empty = self.query_one("#jobs-empty", Static)
         table = self.query_one("#jobs-table", RowTable)

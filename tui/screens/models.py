@@ -390,11 +390,9 @@ class ModelsScreen(TableSection):
             parts.append(f"training {spend.ledger.training.label()}")
             if spend.ledger.usage is not None:
                 parts.append(f"usage {spend.ledger.usage.label()}")
-        if self.text_filter:
-            parts.append(f"filter: {self.text_filter}")
         if not self.show_checkpoints:
             parts.append("checkpoints hidden")
-        parts.append(f"sort: {self.sort_key} {'↓' if self.sort_reverse else '↑'}")
+        parts.append(self.sort_label())
         self.query_one("#models-summary", Static).update(" · ".join(parts))
 
     def _refresh_detail(self) -> None:

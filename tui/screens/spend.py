@@ -627,11 +627,9 @@ class SpendScreen(TableSection):
         total = len(self._all_rows()) if ledger else 0
         shown = len(self._shown)
         parts = [f"{shown:,}" + (f" of {total:,}" if shown != total else "") + " models and jobs"]
-        if self.text_filter:
-            parts.append(f"filter: {self.text_filter}")
         if self.show_checkpoints:
             parts.append("checkpoints apart")
-        parts.append(f"sort: {self.sort_key} {'↓' if self.sort_reverse else '↑'}")
+        parts.append(self.sort_label())
         self.query_one("#spend-summary", Static).update(" · ".join(parts))
 
     def _refresh_selection(self) -> None:

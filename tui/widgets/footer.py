@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Footer
+
+COMPACT_BELOW = 100  # columns: narrower footers drop the padding between keys so that all of them fit
 
 
 class KeysFooter(Footer):
@@ -11,10 +14,18 @@ class KeysFooter(Footer):
 
     Textual's Footer recomposes its keys on every bindings change; while a screen starts, focus,
     the screen stack and the first idle each signal one, and each rebuild of a dozen keys costs about
-    as much as painting the jobs table. Changes that arrive before the next frame share one rebuild."""
+    as much as painting the jobs table. Changes that arrive before the next frame share one rebuild.
+    Below COMPACT_BELOW columns it is compact (or always, for screens with many keys)."""
 
     _rebuild_pending = False
     _built_once = False
+
+    def __init__(self, *, always_compact: bool = False) -> None:
+        super().__init__(compact=always_compact)
+        self.always_compact = always_compact
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = self.always_compact or event.size.width < COMPACT_BELOW
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True

@@ -89,19 +89,34 @@ def _last_value(series: MetricSeries, metric: str) -> float | None:
     return None
 
 
+def nice_step(span: float, max_ticks: int) -> float:
+    """The round step (1, 2, 2.5 or 5 times a power of ten) that cuts `span` into at most `max_ticks` ticks."""
+    raw = span / (max(2, max_ticks) - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+
+
 def nice_ticks(low: float, high: float, max_ticks: int) -> list[int]:
     """Round integer steps for the x axis: 0, 50, 100, ... at most `max_ticks` of them."""
     low_i, high_i = math.floor(low), math.ceil(high)
     if high_i <= low_i:
         return [low_i]
-    span = high_i - low_i
-    max_ticks = max(2, max_ticks)
-    raw = span / (max_ticks - 1)
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    step = max(1, int(step))
+    step = max(1, int(nice_step(high_i - low_i, max_ticks)))
     first = math.ceil(low_i / step) * step
     return list(range(first, high_i + 1, step))
+
+
+def value_ticks(low: float, high: float, max_ticks: int) -> tuple[list[float], list[str]]:
+    """Round values for a y axis between `low` and `high` (0.5, 1.0, 1.5 ...) and their labels, so the
+    labels read as a scale rather than as whatever value fell on each row."""
+    if not high > low:
+        return [low], [f"{low:.2f}"]
+    step = nice_step(high - low, max_ticks + 1)  # two ticks at least, even on a short chart
+    magnitude = 10 ** math.floor(math.log10(step) + 1e-9)
+    decimals = max(0, -round(math.log10(magnitude))) + (1 if math.isclose(step / magnitude, 2.5) else 0)
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    ticks = [n * step for n in range(first, last + 1)]
+    return ticks, [f"{tick:.{decimals}f}" for tick in ticks]
 
 
 def tick_label(value: int) -> str:
@@ -169,6 +184,7 @@ def build_chart(series: MetricSeries, width: int, height: int, show_accuracy: bo
     plot.plotsize(width, height)
     plot._set_size(width, height)  # textual-plotext's belt-and-braces, see PlotextPlot.render
     steps = series.steps
+    ranges: dict[str, list[float]] = {}
     for line in lines_for(series, show_accuracy):
         # Braille packs two points per cell across: that is all the resolution there is to keep.
         xs, ys = downsample_points(steps, series.values[line.metric], width * 2)
@@ -177,6 +193,11 @@ def build_chart(series: MetricSeries, width: int, height: int, show_accuracy: bo
             plot.plot(xs, ys, marker="braille", color=line.color, yside=side)
         else:
             plot.scatter(xs, ys, marker=line.marker, color=line.color, yside=side)
+        if ys:
+            ranges.setdefault(side, []).extend((min(ys), max(ys)))
+    for side, values in ranges.items():
+        ticks, labels = value_ticks(min(values), max(values), max_ticks=max(2, (height - 2) // 2))
+        plot.yticks(ticks, labels, yside=side)
     low = min(steps[0], 0) if steps else 0
     # Fit the steps reported so far: a running job's curve must be readable at step 38 of 1,200
     # (the legend says how far along it is).
