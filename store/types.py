@@ -67,6 +67,17 @@ class Job:
     def is_active(self) -> bool:
         return not self.is_terminal
 
+    def expected_finish(self, now: float) -> int | None:
+        """When a running job should end: the API's estimate, else the pace of its steps so far."""
+        if self.status != "running":
+            return None
+        if self.estimated_finish:
+            return self.estimated_finish
+        if not (self.started_at and self.step and self.total_steps) or now <= self.started_at:
+            return None
+        per_step = (now - self.started_at) / self.step
+        return int(now + per_step * max(0, self.total_steps - self.step))
+
 
 @dataclass(frozen=True, slots=True)
 class JobEvent:

@@ -25,7 +25,8 @@ def job_with(world, status: str, method: str | None = None) -> str:
 def test_jobs_list(make_world, snap_compare, size):
     """Every job of the small scenario: one per status with its glyph and colour, progress for the
     running and paused ones, fine-tuned names for the succeeded; header with profile, sync age,
-    active count and the days left to train."""
+    active count and the days left to train. At 120 columns the `finish` column: when ended jobs
+    ended, and a dim `in 2m` for the running one (from its pace; the API gave no estimate)."""
     world = make_world("small")
     assert snap_compare(world.app(), terminal_size=size, run_before=settle)
 

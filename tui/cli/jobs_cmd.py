@@ -94,7 +94,7 @@ def _describe_job(job: Job, checkpoints, now: float) -> None:
         ("progress", fmt.progress(job.step, job.total_steps)),
         ("trained tokens", fmt.token_count(job.trained_tokens)),
         ("seed", str(job.seed) if job.seed is not None else fmt.MISSING),
-        ("estimated finish", fmt.timestamp(job.estimated_finish)),
+        ("estimated finish", fmt.timestamp(job.expected_finish(now))),
     ]
     for key, value in sorted(job.hyperparameters.items()):
         fields.append((f"  {key}", str(value)))

@@ -285,7 +285,7 @@ class FilePreviewScreen(FinetopScreen):
     def _go_page(self, start: int) -> None:
         self.page_start = max(0, start - start % PAGE_LINES)
         # The text column gets what the line and size columns leave, so nothing scrolls sideways.
-        self._read_page(self.page_start, max(20, self.size.width - 24))
+        self._read_page(self.page_start, max(20, self.size.width - 20))
 
     @work(thread=True, exclusive=True, group="preview-read", exit_on_error=False, description="Could not read the file")
     def _read_example(self, line: int, as_json: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -347,7 +348,7 @@ class JobScreen(FinetopScreen):
             ("created", when(job.created_at)),
             ("started", when(job.started_at)),
             ("finished", when(job.finished_at)),
-            ("estimated finish", when(job.estimated_finish)),
+            ("estimated finish", expected_finish_text(job, now, when)),
             ("trained tokens", trained_tokens_text(job, view.estimate)),
             ("training cost", training_cost_text(job, view.training_cost, view.training_cost_problem)),
         ]
@@ -534,3 +535,11 @@ def training_cost_text(job: Job, cost: Cost | None, problem: str = "") -> Text:
     if cost.missing == "price":
         text.append("\nAdd a row for this model to prices.csv in finetop's config folder (see `finetop prices`).")
     return text
+
+
+def expected_finish_text(job: Job, now: float, when: Callable[[int | None], str]) -> str:
+    """The API's estimate as it is; one made from the job's pace says so."""
+    expected = job.expected_finish(now)
+    if expected is None or expected == job.estimated_finish:
+        return when(expected)
+    return f"{when(expected)}  from its pace so far"

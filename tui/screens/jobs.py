@@ -65,10 +65,22 @@ def _progress(job: Job, now: float) -> str | Text:
     return fmt.progress(job.step, job.total_steps)
 
 
+def _finish_time(job: Job) -> float:
+    return job.finished_at or job.estimated_finish or 0
+
+
+def _finish(job: Job, now: float) -> str | Text:
+    """When the job ended or, dim, when a running one should end (the API's estimate or its pace)."""
+    if job.finished_at:
+        return fmt.ago(job.finished_at, now)
+    expected = job.expected_finish(now)
+    return Text(fmt.ago(expected, now), style="dim") if expected else fmt.MISSING
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("status", "status", 12, 0, lambda j, now: fmt.status_text(j.status), lambda j: j.status),
-    Column("name", "model / suffix", 27, 1, lambda j, now: _name(j), lambda j: j.fine_tuned_model or j.suffix or ""),
-    Column("base", "base", 15, 2, lambda j, now: fmt.base_family(j.model), lambda j: j.model),
+    Column("name", "model / suffix", 24, 1, lambda j, now: _name(j), lambda j: j.fine_tuned_model or j.suffix or ""),
+    Column("base", "base", 13, 2, lambda j, now: fmt.base_family(j.model), lambda j: j.model),
     Column("progress", "progress", 14, 1, _progress, lambda j: (j.step or 0) / (j.total_steps or 1), ticking=True),
     Column("created", "created", 9, 2, lambda j, now: fmt.ago(j.created_at, now), lambda j: j.created_at, ticking=True),
     Column("elapsed", "elapsed", 8, 3, _elapsed, lambda j: (j.finished_at or 2**40) - j.created_at, ticking=True),
@@ -82,16 +94,8 @@ COLUMNS: tuple[Column, ...] = (
         lambda j: j.trained_tokens or 0,
         right=True,
     ),
+    Column("finish", "finish", 8, 4, lambda j, now: _finish(j, now), _finish_time, ticking=True),
     Column("id", "job id", 30, 5, lambda j, now: j.id, lambda j: j.id),
-    Column(
-        "eta",
-        "est. finish",
-        11,
-        6,
-        lambda j, now: fmt.ago(j.estimated_finish, now) if j.is_active and j.estimated_finish else fmt.MISSING,
-        lambda j: j.estimated_finish or 0,
-        ticking=True,
-    ),
 )
 FIRST_SCREENFUL = 200  # jobs in the first frame (more than the tallest terminal shows); the rest follow
 
@@ -119,8 +123,8 @@ class JobsScreen(TableSection):
     """Every job, newest first."""
 
     SECTION = "jobs"
-    SORTABLE = ("created", "status", "name", "base", "progress", "elapsed", "tokens")
-    DESCENDING = frozenset({"created", "progress", "elapsed", "tokens"})
+    SORTABLE = ("created", "status", "name", "base", "progress", "elapsed", "finish", "tokens")
+    DESCENDING = frozenset({"created", "progress", "elapsed", "finish", "tokens"})
     DEFAULT_SORT = "created"
     AUTO_FOCUS = "#jobs-table"  # focus lands on the table at once (each focus change rebuilds the footer)
     BINDINGS: ClassVar[list[BindingType]] = [
