@@ -87,5 +87,15 @@ class ApiError(FinetopError):
         return " ".join(parts)
 
     @property
+    def details(self) -> str:
+        """`HTTP 400, code invalid_value, request req_123`: what a support ticket needs, or ""."""
+        parts = (
+            f"HTTP {self.status}" if self.status else "",
+            f"code {self.code}" if self.code else "",
+            f"request {self.request_id}" if self.request_id else "",
+        )
+        return ", ".join(part for part in parts if part)
+
+    @property
     def is_connection_problem(self) -> bool:
         return self.kind in ("offline", "timeout")

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from store.errors import ConfigError
-from store.money import ONE_MILLION, format_tokens, format_usd
+from store.money import ONE_MILLION, decimal_text, format_tokens, format_usd
 from store.paths import config_dir
 
 COLUMNS = ("model", "kind", "unit", "usd", "effective_from", "source")
@@ -85,6 +85,17 @@ class PriceRow:
     @property
     def unit_label(self) -> str:
         return "per hour" if self.unit == PER_HOUR else "per 1M tokens"
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "model": self.model,
+            "kind": self.kind,
+            "unit": self.unit,
+            "usd": decimal_text(self.usd) or "",
+            "effective_from": self.effective_from.isoformat(),
+            "source": self.source,
+            "origin": self.origin,
+        }
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ class Ledger:
             if kids:
                 buckets = row.buckets + tuple(bucket for kid in kids for bucket in kid.buckets)
                 lines = row.usage_lines + tuple(line for kid in kids for line in kid.usage_lines)
-                row = _make_row(
+                row = model_spend_row(
                     row.model,
                     row.base_model,
                     row.job,
@@ -311,7 +311,7 @@ def build_ledger(
         )
         model = job.fine_tuned_model
         rows.append(
-            _make_row(
+            model_spend_row(
                 model,
                 base_model_of(job.model),
                 job,
@@ -339,7 +339,7 @@ def build_ledger(
         if parent is None:
             note = "no job for this model in the cache: its training cost is unknown"
         rows.append(
-            _make_row(
+            model_spend_row(
                 model,
                 base_model_of(model),
                 job,
@@ -636,7 +636,7 @@ def training_day(job: Job) -> date:
     return utc_date(job.finished_at if job.finished_at is not None else job.created_at)
 
 
-def _make_row(
+def model_spend_row(
     model: str | None,
     base_model: str,
     job: Job | None,
@@ -650,6 +650,7 @@ def _make_row(
     note: str = "",
     training_known: bool = True,
 ) -> ModelSpend:
+    """A row from its parts: usage by kind and day, totals, counts, first and last use."""
     by_kind: dict[str, Total] = defaultdict(Total)
     days: dict[date, DayAmount] = {}
     for line in lines:
@@ -733,17 +734,7 @@ def _cost_dict(cost: Cost | None) -> dict[str, Any] | None:
         "missing": cost.missing,
         "note": cost.note or None,
         "formula": cost.formula(),
-        "price": None
-        if row is None
-        else {
-            "model": row.model,
-            "kind": row.kind,
-            "unit": row.unit,
-            "usd": decimal_text(row.usd),
-            "effective_from": row.effective_from.isoformat(),
-            "source": row.source,
-            "origin": row.origin,
-        },
+        "price": None if row is None else row.as_json(),
     }
 
 

@@ -35,6 +35,7 @@ from store.spend import (
     Total,
     build_ledger,
     job_training_cost,
+    model_spend_row,
     rft_hours_from_costs,
     training_day,
 )
@@ -194,34 +195,19 @@ def restrict_to(ledger: Ledger, since: date) -> Ledger:
             note = "; ".join(filter(None, (note, f"trained before {since.isoformat()}: not counted")))
         if training is None and not lines and not buckets:
             continue
-        usage = _sum(Total.of(line.cost) for line in lines) if ledger.usage_available else None
-        total = Total.of(training) if training is not None else Total()
-        if usage is not None:
-            total = total + usage
-        by_kind: dict[str, Total] = defaultdict(Total)
-        for line in lines:
-            by_kind[line.billed_kind] = by_kind[line.billed_kind] + Total.of(line.cost)
-        per_day = tuple(day for day in row.per_day if day.day >= since)
-        used = [
-            datetime.fromtimestamp(b.start_time, UTC).date() for b in buckets if b.num_model_requests or b.input_tokens
-        ]
         rows.append(
-            replace(
-                row,
-                training=training,
-                usage=usage,
-                usage_by_kind=dict(by_kind),
-                usage_lines=lines,
-                total=total,
-                requests=sum(b.num_model_requests for b in buckets),
-                input_tokens=sum(b.input_tokens for b in buckets),
-                cached_tokens=sum(b.input_cached_tokens for b in buckets),
-                output_tokens=sum(b.output_tokens for b in buckets),
-                first_use=min(used, default=None),
-                last_use=max(used, default=None),
-                per_day=per_day,
+            model_spend_row(
+                row.model,
+                row.base_model,
+                row.job,
+                row.parent,
+                training,
+                buckets,
+                lines,
+                usage_available=ledger.usage_available,
+                lifecycle=row.lifecycle,
                 note=note,
-                buckets=buckets,
+                training_known=row.parent is not None or row.job is not None,
             )
         )
     restricted = with_rows(ledger, rows)

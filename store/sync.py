@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from store.cache import Cache, StatusChange
-from store.errors import ApiError
+from store.errors import ApiError, NotCachedError
 from store.metrics import CHART_POINTS
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ USAGE_REREAD_DAYS = 2
 FIRST_PAGE_WHEN_WARM = 20  # a small first page keeps steady-state polls light over slow links
 OFFLINE_RETRY_MAX = 60
 CHECKPOINT_EVENT = "Checkpoint created at step"
+AUTO_ARCHIVE_BYTES = 64 * 1024 * 1024  # an active job's data up to this size is archived as it runs
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -99,7 +100,7 @@ class Syncer:
 
     def sync(self, *, full: bool = False, with_contents: bool = False, progress: Progress | None = None) -> SyncReport:
         """Everything, now: what `finetop sync --once` and `finetop archive` run."""
-        collections = ["jobs", "events", "details", "files", "models", "usage", "costs"]
+        collections = ["jobs", "events", "details", "files", "training data", "models", "usage", "costs"]
         if with_contents:
             collections.append("contents")
         return self.run_collections(collections, full=full, progress=progress)
@@ -128,6 +129,8 @@ class Syncer:
                 due.append(name)
         if "usage" in due:
             due.append("costs")
+        if "jobs" in due:
+            due.append("training data")
         return due
 
     def next_delay(self) -> float:
@@ -159,6 +162,7 @@ class Syncer:
             "models": lambda: self.sync_models(report),
             "usage": lambda: self.sync_usage(report),
             "costs": lambda: self.sync_costs(report),
+            "training data": lambda: self.archive_training_data(report),
             "contents": lambda: self.archive_contents(report, progress),
         }
         try:
@@ -293,6 +297,21 @@ class Syncer:
     def sync_active_events(self, report: SyncReport) -> None:
         for job_id in self.cache.job_ids(active_only=True):
             self.sync_events(job_id, report)
+
+    def archive_training_data(self, report: SyncReport) -> None:
+        """Active jobs' training and validation files, archived once while they still exist: their cost
+        estimates are made from them. Larger ones wait for `finetop archive --with-contents`."""
+        for job_id in self.cache.job_ids(active_only=True):
+            job = self.cache.job(job_id)
+            for file_id in (job.training_file, job.validation_file):
+                if not file_id or self.cache.content(file_id) is not None:
+                    continue
+                try:
+                    remote = self.cache.file(file_id)
+                except NotCachedError:
+                    continue  # not listed yet: after the next files sync
+                if remote.deleted_at is None and remote.bytes <= AUTO_ARCHIVE_BYTES:
+                    self.fetch_content(file_id, report)
 
     # -- ended jobs: final events, checkpoints, result files -----------------------------
 

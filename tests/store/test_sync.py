@@ -156,3 +156,33 @@ def test_an_unreachable_endpoint_marks_the_profile_offline(make_backend, emulato
     freshness = backend.freshness()
     assert freshness.offline and freshness.last_contact is not None
     assert backend.cache.jobs(), "the cache still answers"
+
+
+def active_jobs_files(world) -> set[str]:
+    jobs = [job for job in world.emulator.control.snapshot()["jobs"] if job["status"] not in TERMINAL]
+    return {job["training_file"] for job in jobs} | {job["validation_file"] for job in jobs} - {None}
+
+
+def test_active_jobs_training_data_is_archived_once(make_world):
+    world = make_world("small", sync=False)
+    cache = world.backend.cache
+    files = active_jobs_files(world)
+    world.backend.sync()
+    assert files and all(cache.content(file_id) is not None for file_id in files)
+    assert cache.verify_contents() == []
+
+    world.emulator.control.clear_requests()
+    world.backend.syncer.poll()
+    assert not [r for r in world.emulator.control.requests() if r["path"].endswith("/content")]
+
+
+def test_big_training_files_wait_for_the_archive_command(make_world, monkeypatch):
+    import store.sync
+
+    world = make_world("small", sync=False)
+    monkeypatch.setattr(store.sync, "AUTO_ARCHIVE_BYTES", 10)
+    world.backend.sync()
+    assert all(world.backend.cache.content(file_id) is None for file_id in active_jobs_files(world))
+
+
+TERMINAL = {"succeeded", "failed", "cancelled"}

@@ -49,10 +49,12 @@ def select_review():
 @SIZES
 def test_spend_screen(snap_compare, demo, size):
     """Header on `4 Spend`; under the filter bar `15 models and jobs · sort: total ↓`; a bold line
-    `Total $4,256.18 + ?  ·  training $338.02 + ?  ·  usage $3,918.15` and a yellow `≠ cross-check: 1,748 of
+    `Total ≈$4,513.04 + ?  ·  training ≈$596.32 + ?  ·  usage $3,916.72` and a yellow `≠ cross-check: 1,748 of
     1,749 line items match to the cent; 1 incomplete`; the table with the gpt-3.5-turbo support bot first
     ($0.31, $2,081.93, $2,082.24, dim `retired`), serving models in green, then dim rows of jobs that made no
-    model (`ticket-triage · running`, `unknown` in italics); at 120 columns also last used, requests, tokens.
+    model: active ones with an orange estimate (`receipts · running` ≈$3.01, from its archived training
+    file), `faq-bot · failed` $0.00, the cancelled one `unknown` in italics; at 120 columns also last used,
+    requests, tokens.
     Below, the `Per day` tab: a cyan bar chart of the support bot's usage per day since 2026-04-04 with a
     magenta bar on its training day, y labels in dollars, dates under the axis. Nothing cut off at 80x24."""
     assert snap_compare(demo.app(), terminal_size=size, run_before=show("4"))

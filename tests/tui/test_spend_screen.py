@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import DataTable, Static, TabbedContent
 
+import store.sync
 from store.spend import DayAmount
 from store.spend_report import summarize_cross_check
 from tests.tui.spend_worlds import model_of, shared_world
@@ -239,7 +240,8 @@ async def test_a_finished_jobs_overview_shows_its_training_cost_and_formula(demo
 ESTIMATE_LINE = r"training cost +≈\$[\d.]+ estimate"
 
 
-async def test_a_running_jobs_overview_shows_an_estimate_once_its_training_file_is_archived(make_world):
+async def test_a_running_jobs_overview_shows_an_estimate_once_its_training_file_is_archived(make_world, monkeypatch):
+    monkeypatch.setattr(store.sync, "AUTO_ARCHIVE_BYTES", 0)  # as if the training file were too big to keep as it runs
     world = make_world("demo")
     running = next(job for job in world.backend.cache.jobs(statuses=["running"]) if job.suffix == "sql-helper")
     async with world.app().run_test(size=SIZE) as pilot:

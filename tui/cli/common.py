@@ -58,16 +58,7 @@ def report_error(error: FinetopError) -> None:
     """Print a finetop error for people: message, then what to do, on stderr."""
     err_console.print(f"[bold red]error:[/] {error.message}", soft_wrap=True)
     if isinstance(error, ApiError) and (error.status or error.request_id):
-        details = ", ".join(
-            part
-            for part in (
-                f"HTTP {error.status}" if error.status else "",
-                f"code {error.code}" if error.code else "",
-                f"request {error.request_id}" if error.request_id else "",
-            )
-            if part
-        )
-        err_console.print(f"  [dim]{details}[/]", soft_wrap=True)
+        err_console.print(f"  [dim]{error.details}[/]", soft_wrap=True)
     if error.hint:
         err_console.print(f"  {error.hint}", soft_wrap=True)
 

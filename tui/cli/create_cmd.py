@@ -321,14 +321,6 @@ def _cost_words(estimate: CostEstimate | None) -> str:
 def _report_refusal(error: ApiError, today) -> None:
     explained = escape(explain_refusal(error, today=today))
     err_console.print(f"[bold red]The service refused to create the job:[/] {explained}", soft_wrap=True)
-    details = ", ".join(
-        part
-        for part in (
-            f"HTTP {error.status}" if error.status else "",
-            f"code {error.code}" if error.code else "",
-            f"request {error.request_id}" if error.request_id else "",
-        )
-        if part
-    )
+    details = error.details
     said = escape(error.message) + (f" ({details})" if details else "")
     err_console.print(f"  [dim]The service said: {said}[/]", soft_wrap=True)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from store.errors import FinetopError
 from store.lifecycle import model_lifecycle
-from store.money import decimal_text, format_usd
+from store.money import format_usd
 from store.pricing import (
     COLUMNS,
     SHIPPED_ORIGIN,
@@ -68,18 +68,7 @@ def _as_json(table: PriceTable, rows: list[PriceRow], day: date, model: str | No
         "model": model,
         "priced_as": base_model_of(model) if model is not None else None,
         "user_file": str(table.user_file) if table.user_file else None,
-        "rows": [
-            {
-                "model": row.model,
-                "kind": row.kind,
-                "unit": row.unit,
-                "usd": decimal_text(row.usd),
-                "effective_from": row.effective_from.isoformat(),
-                "source": row.source,
-                "origin": row.origin,
-            }
-            for row in rows
-        ],
+        "rows": [row.as_json() for row in rows],
     }
 
 

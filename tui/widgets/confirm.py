@@ -10,45 +10,21 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.widgets.dialog import Dialog
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Dialog[bool]):
     """Ask before doing something that cannot be undone; dismisses with True only on an explicit yes."""
 
     DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-        background: $background 60%;
-    }
-    ConfirmScreen > #dialog {
-        width: 66;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        padding: 1 2;
-        background: $panel;
-        border: thick $error 70%;
-    }
-    ConfirmScreen #title {
-        text-style: bold;
-        margin-bottom: 1;
-    }
     ConfirmScreen #warning {
         /* No tinted background: on 16 colours it would be the same yellow as the text. */
         color: $text-warning;
         border-left: thick $warning;
         padding: 0 1;
         margin-top: 1;
-    }
-    ConfirmScreen #buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ConfirmScreen #buttons Button {
-        margin-left: 2;
     }
     """
     BINDINGS = [

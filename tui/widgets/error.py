@@ -13,8 +13,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from tui.widgets.dialog import Dialog
 
 # Titles by store.errors.ApiError.kind, in the user's terms.
 _TITLES = {
@@ -39,27 +40,15 @@ def redact(text: str) -> str:
     return _SECRET.sub(lambda match: f"{match.group(1)}…", text)
 
 
-class ErrorScreen(ModalScreen[None]):
+class ErrorScreen(Dialog[None]):
     """A modal explaining a failed request; Escape, Enter or `q` closes it, `c` copies the request id."""
 
     DEFAULT_CSS = """
-    ErrorScreen {
-        align: center middle;
-        background: $background 60%;
-    }
     ErrorScreen > #dialog {
         width: 72;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        padding: 1 2;
-        background: $panel;
-        border: thick $error 70%;
     }
     ErrorScreen #title {
         color: $text-error;
-        text-style: bold;
-        margin-bottom: 1;
     }
     ErrorScreen #details {
         color: $text-muted;
@@ -68,14 +57,6 @@ class ErrorScreen(ModalScreen[None]):
     ErrorScreen #hint {
         margin-top: 1;
         color: $text-warning;
-    }
-    ErrorScreen #buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ErrorScreen #buttons Button {
-        margin-left: 2;
     }
     """
     BINDINGS = [
