@@ -973,13 +973,24 @@ class Cache:
         ).fetchone()
         return row is not None
 
-    def chart_series(self, job_id: str, *, points: int) -> MetricSeries:
-        """`metric_series(job_id, points=points)`, kept in the cache once computed for a long job
-        (until the job gains events): opening a finished 100,000-step job reads one row."""
+    def ready_chart(self, job_id: str, *, points: int, short: int = 2_000) -> MetricSeries | None:
+        """The job's chart when reading it takes milliseconds: kept already, or a series of at most
+        `short` steps; None when it has to be computed (`chart_series`, off the UI thread)."""
         row = self.db.execute("SELECT points, series FROM charts WHERE job_id = ?", (job_id,)).fetchone()
         if row is not None and row[0] == points:
             stored = json.loads(row[1])
             return MetricSeries(steps=stored["steps"], values=stored["values"], total_steps=stored["total_steps"])
+        steps = self.db.execute("SELECT step FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if steps is not None and (steps[0] or 0) <= short:
+            return self.metric_series(job_id, points=points)
+        return None
+
+    def chart_series(self, job_id: str, *, points: int) -> MetricSeries:
+        """`metric_series(job_id, points=points)`, kept in the cache once computed for a long job
+        (until the job gains events): opening a finished 100,000-step job reads one row."""
+        ready = self.ready_chart(job_id, points=points, short=0)
+        if ready is not None:
+            return ready
         series = self.metric_series(job_id, points=points)
         if len(series) >= points // 2:  # a short series is read directly faster than it is stored
             body = _dumps(

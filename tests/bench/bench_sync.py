@@ -11,7 +11,8 @@ process's GIL; requests are counted from its request log, not by the client.
    computed from the emulator's own state (its snapshot), in pages of the largest limit:
    ceil(jobs / 100) job-list pages; per job max(1, ceil(events / 100)) event pages (a job's log is only
    known to be complete when a page says has_more=false); per ended job max(1, ceil(checkpoints / 100))
-   checkpoint lists and one download per result file; max(1, ceil(files / 10,000)) file-list pages; one
+   checkpoint lists and one download per result file and per active job's training or
+   validation file up to 64 MB (kept for its estimate); max(1, ceil(files / 10,000)) file-list pages; one
    model list; usage and costs pages for the sync's window (the day of the first job to the end of today):
    ceil(days / 31) usage pages of 1-day buckets and ceil(days / 180) costs pages.
 2. Steady state: an account with 0, 1 or 10 running jobs (created through the SDK, the emulator's clock
@@ -135,7 +136,7 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("event pages", re.compile(r"^GET /v1/fine_tuning/jobs/[^/]+/events$")),
     ("checkpoint lists", re.compile(r"^GET /v1/fine_tuning/jobs/[^/]+/checkpoints$")),
     ("job retrieves", re.compile(r"^GET /v1/fine_tuning/jobs/[^/]+$")),
-    ("result file downloads", re.compile(r"^GET /v1/files/[^/]+/content$")),
+    ("file downloads", re.compile(r"^GET /v1/files/[^/]+/content$")),
     ("file list pages", re.compile(r"^GET /v1/files$")),
     ("model lists", re.compile(r"^GET /v1/models$")),
     ("usage pages", re.compile(r"^GET /v1/organization/usage/completions$")),
@@ -149,6 +150,8 @@ def route_of(request: dict) -> str:
 
 
 def minimum_requests(snapshot: dict, now: float) -> dict[str, int]:
+    from store.sync import AUTO_ARCHIVE_BYTES
+
     """The fewest requests that read everything of this account, page by page at the largest limits.
 
     An ended job's checkpoints take one list at least (it is the only way to know there are none); an
@@ -159,12 +162,21 @@ def minimum_requests(snapshot: dict, now: float) -> dict[str, int]:
     checkpoints = {j["id"]: len(snapshot["checkpoints"][j["id"]]) for j in jobs}
     first_day = min(j["created_at"] for j in jobs) // DAY * DAY if jobs else None
     days = (int(now) // DAY + 1) - first_day // DAY if first_day is not None else 0
+    # Sync also keeps active jobs' training and validation files (up to its size limit) for their estimates.
+    sizes = {f["id"]: f["bytes"] for f in snapshot["files"] if not f["deleted"]}
+    active_data = {
+        file_id
+        for j in jobs
+        if j["id"] not in ended_ids
+        for file_id in (j.get("training_file"), j.get("validation_file"))
+        if file_id in sizes and sizes[file_id] <= AUTO_ARCHIVE_BYTES
+    }
     return {
         "job list pages": max(1, math.ceil(len(jobs) / PAGE)),
         "event pages": sum(max(1, math.ceil(len(snapshot["events"][j["id"]]) / PAGE)) for j in jobs),
         "checkpoint lists": sum(max(int(j in ended_ids), math.ceil(n / PAGE)) for j, n in checkpoints.items()),
         "job retrieves": 0,
-        "result file downloads": sum(len(j.get("result_files") or []) for j in ended),
+        "file downloads": sum(len(j.get("result_files") or []) for j in ended) + len(active_data),
         "file list pages": max(1, math.ceil(len([f for f in snapshot["files"] if not f["deleted"]]) / FILES_PAGE)),
         "model lists": 1,
         "usage pages": math.ceil(days / USAGE_PAGE_DAYS) if days else 0,

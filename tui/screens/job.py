@@ -34,17 +34,19 @@ from tui.widgets.loss_chart import LossChart
 from tui.widgets.row_table import RowTable, TableColumn
 
 EVENTS_SHOWN = 1000  # the newest events loaded on open; older ones load as the user scrolls up
+FIRST_FRAME_EVENTS = 100  # more than the tallest log shows: read on the UI thread for the first frame
 VIEWS = {"live": "Live", "overview": "Overview", "checkpoints": "Checkpoints", "results": "Results"}
 
 
 @dataclass
 class LiveView:
-    """What the Live tab shows (the tab a job opens on), read from the cache on a worker thread."""
+    """What the Live tab shows (the tab a job opens on): a first screenful read on the UI thread, then the rest
+    on a worker thread."""
 
     job: Job
     events: list[JobEvent] = field(default_factory=list)
     has_older: bool = False
-    series: MetricSeries = field(default_factory=MetricSeries)
+    series: MetricSeries | None = None  # None: the chart on screen stays as it is
 
 
 @dataclass
@@ -166,12 +168,27 @@ class JobScreen(FinetopScreen):
         self._render_views_bar()
         self._render_title()
         self.set_interval(1.0, self._render_title)
-        self._load()
+        has_chart = self._show_first_frame()
+        self._load(chart=not has_chart)
+
+    def _show_first_frame(self) -> bool:
+        """The job's newest events and, when the cache keeps it ready, its chart, read here on the UI
+        thread (milliseconds) so that they are in the screen's first frame, as the jobs list does; the
+        worker reads the rest. Returns whether the chart was shown."""
+        cache = self.backend.cache
+        try:
+            job = cache.job(self.job_id)
+            events = cache.events(job.id, limit=FIRST_FRAME_EVENTS)
+            series = cache.ready_chart(job.id, points=CHART_POINTS)
+        except FinetopError:
+            return False  # the worker tries again, and a failure there reaches the app's error funnel
+        self._show(LiveView(job=job, events=events, has_older=len(events) == FIRST_FRAME_EVENTS, series=series))
+        return series is not None
 
     # -- loading -------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="job-load", exit_on_error=False, description="reading the job")
-    def _load(self) -> None:
+    def _load(self, chart: bool = True) -> None:
         cache = self.backend.cache
         try:
             job = cache.job(self.job_id)
@@ -184,7 +201,7 @@ class JobScreen(FinetopScreen):
             job=job,
             events=events,
             has_older=bool(events) and cache.has_events_before(job.id, events[0].id),
-            series=cache.chart_series(job.id, points=CHART_POINTS),
+            series=cache.chart_series(job.id, points=CHART_POINTS) if chart else None,
         )
         self.app.call_from_thread(self._show, view)
 
@@ -227,7 +244,8 @@ class JobScreen(FinetopScreen):
         self._live_shown = True
         self.job = view.job
         self.query_one("#job-events", EventLog).set_events(view.events, has_older=view.has_older)
-        self.query_one("#job-chart", LossChart).update(view.series)
+        if view.series is not None:
+            self.query_one("#job-chart", LossChart).update(view.series)
         self._render_title()
         if status_changed:
             self.refresh_bindings()  # rebuilds the footer: only when the job's actions may have changed
