@@ -12,6 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from store.errors import FinetopError
 from store.types import Job
+from tui import format as fmt
 from tui.messages import CacheUpdated
 from tui.widgets.confirm import ConfirmScreen
 
@@ -117,7 +118,7 @@ def run_job_action(app: FinetopApp, job: Job, verb: str) -> None:
 
     def act() -> None:
         changed = getattr(app.backend, f"{verb}_job")(job.id)
-        app.call_from_thread(app.notify, f"{changed.id} is now {changed.status}", title=f"Job {verb}")
+        app.call_from_thread(app.notify, f"{changed.id} is now {changed.status}", title=f"Job {fmt.ACTION_DONE[verb]}")
         app.call_from_thread(app.broadcast, CacheUpdated(None, frozenset({changed.id})))
 
     def start() -> None:

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from store.types import JobEvent
 
+ACTION_DONE = {"cancel": "cancelled", "pause": "paused", "resume": "resumed"}  # notification titles
 MISSING = "—"
 MISSING_ASCII = "-"
 

@@ -168,6 +168,8 @@ async def test_pause_resume_and_cancel_with_confirmation(make_world):
         assert server_status() == "cancelled"
         assert world.backend.cache.job(running.id).status == "cancelled"
         assert "cancelled" in str(pilot.app.screen.query_one("#job-title", Static).render())
+        titles = [n.title for n in pilot.app._notifications]
+        assert {"Job paused", "Job resumed", "Job cancelled"} <= set(titles)
 
 
 async def test_an_action_refused_by_the_api_shows_its_message_and_request_id(make_world):

@@ -330,6 +330,10 @@ class JobScreen(FinetopScreen):
             parts.append(Text("elapsed " + fmt.duration(now - start), style="dim"))
         if job.trained_tokens is not None:
             parts.append(Text(f"{fmt.token_count(job.trained_tokens)} tokens", style="dim"))
+        # The full model name is in the overview: here it gives way so that the rest of the line fits.
+        room = self.size.width - 2 - sum(len(part) + 5 for part in parts if part is not parts[1])
+        if len(name) > room:
+            parts[1] = Text(fmt.short_model(name, max(room, 16)), style="bold")
         self.query_one("#job-title", Static).update(Text.assemble(" ", Text("  ·  ").join(parts)))
 
     def _show_overview(self, view: DetailsView) -> None:
@@ -509,7 +513,7 @@ class JobScreen(FinetopScreen):
         backend = self.backend
         act = {"cancel": backend.cancel_job, "pause": backend.pause_job, "resume": backend.resume_job}[verb]
         job = act(self.job_id)
-        self.app.call_from_thread(self.notify, f"{job.id} is now {job.status}", title=f"Job {verb}")
+        self.app.call_from_thread(self.notify, f"{job.id} is now {job.status}", title=f"Job {fmt.ACTION_DONE[verb]}")
         self.app.call_from_thread(self.app.broadcast, CacheUpdated(None, frozenset({job.id})))  # type: ignore[attr-defined]
 
 
