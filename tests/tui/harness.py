@@ -199,7 +199,8 @@ REQUEST_ID = "req_4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"
 def auth_error() -> ApiError:
     return ApiError(
         kind="auth",
-        message="Incorrect API key provided: sk-proj-abcdefghijklmnop1234. You can find your API key at "
+        message="Incorrect API key provided: sk-proj-"
+        "abcdefghijklmnop1234. You can find your API key at "
         "https://platform.openai.com/account/api-keys.",
         status=401,
         request_id=REQUEST_ID,
