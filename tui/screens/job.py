@@ -24,10 +24,10 @@ from store.pricing import Cost
 from store.spend_report import training_cost_for
 from store.types import Checkpoint, Job, JobEvent, MetricSeries
 from tui import format as fmt
+from tui.job_actions import run_job_action
 from tui.messages import CacheUpdated
 from tui.screens.base import FinetopScreen
 from tui.widgets.app_header import AppHeader
-from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.event_log import EventLog
 from tui.widgets.footer import KeysFooter
 from tui.widgets.loss_chart import LossChart
@@ -483,38 +483,17 @@ class JobScreen(FinetopScreen):
             self.app.push_screen(NewJobScreen(rerun=self.job))
 
     def action_cancel_job(self) -> None:
-        job = self.job
-        if job is None:
-            return
-
-        def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self._run_action("cancel")
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Cancel {job.id}?",
-                f"{job.fine_tuned_model or job.suffix or job.model}: training stops and cannot be resumed.",
-                confirm_label="Cancel job",
-                cancel_label="Keep running",
-                warning="Tokens trained so far may still be billed.",
-            ),
-            answered,
-        )
+        self._act("cancel")
 
     def action_pause_job(self) -> None:
-        self._run_action("pause")
+        self._act("pause")
 
     def action_resume_job(self) -> None:
-        self._run_action("resume")
+        self._act("resume")
 
-    @work(thread=True, exclusive=True, group="job-action", exit_on_error=False, description="changing the job")
-    def _run_action(self, verb: str) -> None:
-        backend = self.backend
-        act = {"cancel": backend.cancel_job, "pause": backend.pause_job, "resume": backend.resume_job}[verb]
-        job = act(self.job_id)
-        self.app.call_from_thread(self.notify, f"{job.id} is now {job.status}", title=f"Job {fmt.ACTION_DONE[verb]}")
-        self.app.call_from_thread(self.app.broadcast, CacheUpdated(None, frozenset({job.id})))  # type: ignore[attr-defined]
+    def _act(self, verb: str) -> None:
+        if self.job is not None:
+            run_job_action(self.app, self.job, verb)  # type: ignore[arg-type]
 
 
 def trained_tokens_text(job: Job, estimate: TrainingEstimate | None) -> Text:
