@@ -47,6 +47,11 @@ class RunningEmulator:
         """The environment variables that point the openai SDK (and finetop) at this emulator."""
         return {"OPENAI_BASE_URL": self.base_url, "OPENAI_API_KEY": self.api_key, "OPENAI_ADMIN_KEY": self.admin_key}
 
+    def now(self) -> float:
+        """The simulated clock (unix seconds): the demo's app reads its ages and elapsed times from it,
+        so they keep pace with a sped-up account between polls."""
+        return self._world.now()
+
     def violations(self) -> list[dict[str, Any]]:
         """Responses that broke the spec so far (also readable after `stop`)."""
         return list(self._world.violations)

@@ -44,7 +44,7 @@ def demo(speed: float, state: Path | None) -> None:
     from tui.app import make_app
 
     try:
-        make_app(backend).run()
+        make_app(backend, clock=emulator.now).run()
     finally:
         backend.close()
         emulator.stop()
