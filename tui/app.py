@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -330,7 +331,21 @@ def make_app(
     theme = ui.get("theme")
     if isinstance(theme, str) and theme in app.available_themes:
         app.theme = theme
+    elif few_colours():
+        app.theme = "ansi-dark"  # the terminal's own palette: running stays yellow, not the red nearest orange
     return app
+
+
+def few_colours() -> bool:
+    """Whether finetop runs on a terminal of 8 or 16 colours (TERM=xterm, screen, linux).
+
+    Textual would map its theme's colours to the nearest of those, and several land on the same
+    red; the terminal's own palette keeps statuses apart. Not in a browser (textual-serve)."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return False
+    from rich.console import Console
+
+    return Console().color_system == "standard"
 
 
 def frozen_clock(at: float) -> Callable[[], float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from textual import events
 from textual.widgets import Static
 
 from tui.screens.job import JobScreen
@@ -223,3 +224,16 @@ async def test_a_job_opens_on_its_live_view_and_builds_the_others_when_asked(mak
         assert screen.view == "results"
         await pilot.press("V")
         assert screen.view == "checkpoints"
+
+
+async def test_keys_typed_in_a_burst_open_the_job_they_moved_to(make_world):
+    # A fast typist (or a slow link delivering several keys in one read): j j enter must open the third
+    # job, not the one the cursor was on when the keys arrived.
+    world = make_world("small")
+    async with world.app().run_test(size=(120, 36)) as pilot:
+        await ready(pilot)
+        third = shown_job_ids(pilot.app)[2]
+        for key, character in (("j", "j"), ("j", "j"), ("enter", "\r")):
+            pilot.app.post_message(events.Key(key, character))  # as the driver delivers them: no waiting
+        await ready(pilot)
+        assert isinstance(pilot.app.screen, JobScreen) and pilot.app.screen.job_id == third

@@ -60,16 +60,17 @@ async def test_the_cursor_stays_on_its_row_when_rows_are_reordered_or_filtered()
         assert table.cursor_key in {"row1", "row2"}
 
 
-async def test_enter_and_clicks_choose_rows_and_header_clicks_ask_to_sort():
+async def test_clicks_choose_rows_and_header_clicks_ask_to_sort():
+    # Enter is the screen's to bind (the jobs list opens a job with it): a binding here would hide it.
     app = Harness()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(RowTable)
         table.set_columns(COLUMNS)
         table.set_rows([f"row{i}" for i in range(20)], app.cells)
         table.focus()
-        await pilot.press("down", "enter")
+        await pilot.press("down", "enter")  # moves the cursor; enter chooses nothing by itself
         await pilot.click(RowTable, offset=(2, 4))  # header is line 0: line 4 is the fourth row
         await pilot.click(RowTable, offset=(15, 0))  # the second column's header
         await pilot.pause()
-        assert app.chosen == ["row1", "row3"]
+        assert app.chosen == ["row3"]
         assert app.sorted_by == ["size"]

@@ -128,16 +128,15 @@ class JobsScreen(TableSection):
     DEFAULT_SORT = "created"
     AUTO_FOCUS = "#jobs-table"  # focus lands on the table at once (each focus change rebuilds the footer)
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Not a priority binding: it would run before keys typed just ahead of it (j j enter) reach the
+        # table. From the filter box, enter opens the job under the cursor too (see _open_from_filter).
+        Binding("enter", "open", "Open", id="jobs.open", tooltip="Open the job: events, chart, checkpoints"),
         Binding("slash", "filter", "Filter", id="jobs.filter", tooltip="Filter as you type across all columns"),
         Binding(
             "s", "cycle_status", "Status", id="jobs.status", tooltip="Show all, active, succeeded, failed, cancelled"
         ),
         Binding("o", "cycle_sort", "Sort", id="jobs.sort", tooltip="Sort by the next column"),
         Binding("O", "reverse_sort", "Reverse", show=False, id="jobs.reverse", tooltip="Reverse the sort order"),
-        # priority: from the filter box too, enter opens the job under the cursor, like a fuzzy finder.
-        Binding(
-            "enter", "open", "Open", priority=True, id="jobs.open", tooltip="Open the job: events, chart, checkpoints"
-        ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear"),
         Binding("n", "new_job", "New", id="jobs.new", tooltip="Start a fine-tuning job: file, model, cost, create"),
     ]
@@ -300,6 +299,11 @@ class JobsScreen(TableSection):
     @on(RowTable.HeaderSelected, "#jobs-table")
     def _header_clicked(self, event: RowTable.HeaderSelected) -> None:
         self.sort_by(event.column_key)
+
+    @on(Input.Submitted, "Input.filter")
+    def _open_from_filter(self) -> None:
+        """Enter in the filter box opens the job under the cursor, like a fuzzy finder."""
+        self.action_open()
 
     @on(RowTable.RowSelected, "#jobs-table")
     def _row_chosen(self, event: RowTable.RowSelected) -> None:

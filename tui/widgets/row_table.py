@@ -69,7 +69,6 @@ class RowTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "first", "First", show=False),
         Binding("end,G", "last", "Last", show=False),
-        Binding("enter", "select", "Select", show=False),
     ]
 
     class RowHighlighted(Message):
@@ -85,7 +84,7 @@ class RowTable(ScrollView, can_focus=True):
             return self.table
 
     class RowSelected(RowHighlighted):
-        """The user chose the row `key` (enter or a click)."""
+        """The user chose the row `key` (a click; screens bind enter themselves)."""
 
     class HeaderSelected(Message):
         """The user clicked the header of the column `column_key` (to sort by it)."""
@@ -176,10 +175,6 @@ class RowTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.move_cursor(row=len(self._keys) - 1)
-
-    def action_select(self) -> None:
-        if self.cursor_key is not None:
-            self.post_message(self.RowSelected(self, self.cursor_key))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         scroll_y = int(self.scroll_offset.y)
