@@ -100,6 +100,14 @@ COLUMNS: tuple[Column, ...] = (
 FIRST_SCREENFUL = 200  # jobs in the first frame (more than the tallest terminal shows); the rest follow
 
 
+class JobsFilter(Input):
+    """The filter box: enter opens the job under the cursor, and the footer says so."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Open", tooltip="Open the job under the cursor")
+    ]
+
+
 def haystack(job: Job) -> str:
     """What `/` searches: everything a user might type to find a job."""
     return " ".join(
@@ -153,7 +161,7 @@ class JobsScreen(TableSection):
 
     def body(self) -> ComposeResult:
         with Horizontal(id="jobs-bar", classes="bar"):
-            box = Input(placeholder="filter jobs…", id="jobs-filter", classes="filter")
+            box = JobsFilter(placeholder="filter jobs…", id="jobs-filter", classes="filter")
             box.display = False  # until `/`; hidden from the start, so focus does not pass through it
             yield box
             yield Static(id="jobs-summary", classes="summary")
