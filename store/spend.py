@@ -93,7 +93,7 @@ class Total:
         return prefix + format_usd(self.amount) + ("" if self.complete else " + ?")
 
 
-def _sum(totals: Iterable[Total]) -> Total:
+def sum_totals(totals: Iterable[Total]) -> Total:
     result = Total()
     for total in totals:
         result = result + total
@@ -354,10 +354,10 @@ def build_ledger(
             )
         )
 
-    training_total = _sum(Total.of(row.training) for row in rows if row.training is not None)
+    training_total = sum_totals(Total.of(row.training) for row in rows if row.training is not None)
     if any(row.parent is None and row.training is None for row in rows):
         training_total = replace(training_total, complete=False)
-    usage_total = _sum(row.usage for row in rows if row.usage is not None) if has_admin_key else None
+    usage_total = sum_totals(row.usage for row in rows if row.usage is not None) if has_admin_key else None
     total = training_total + usage_total if usage_total is not None else training_total
 
     last_used = {row.model: row.last_use for row in rows if row.model and row.last_use}
@@ -368,7 +368,7 @@ def build_ledger(
         training=training_total,
         usage=usage_total,
         total=total,
-        per_day=_merge_days(day for row in rows for day in row.per_day),
+        per_day=merge_days(day for row in rows for day in row.per_day),
         cross_check=cross_check(costs, rows) if has_admin_key else (),
         usage_available=has_admin_key,
         usage_hint="" if has_admin_key else ADMIN_KEY_HINT,
@@ -663,7 +663,7 @@ def model_spend_row(
         day = days.get(on, DayAmount(on))
         days[on] = replace(day, training=day.training + training.amount)
 
-    usage = _sum(Total.of(line.cost) for line in lines) if usage_available else None
+    usage = sum_totals(Total.of(line.cost) for line in lines) if usage_available else None
     total = Total.of(training) if training is not None else Total(complete=training_known)
     if usage is not None:
         total = total + usage
@@ -691,7 +691,7 @@ def model_spend_row(
     )
 
 
-def _merge_days(days: Iterable[DayAmount]) -> tuple[DayAmount, ...]:
+def merge_days(days: Iterable[DayAmount]) -> tuple[DayAmount, ...]:
     merged: dict[date, DayAmount] = {}
     for day in days:
         current = merged.get(day.day, DayAmount(day.day))

@@ -25,18 +25,19 @@ from typing import TYPE_CHECKING
 
 from store.errors import FinetopError
 from store.money import CENT, ZERO, format_tokens, format_usd
-from store.pricing import Cost, PriceRow, PriceTable, load_price_table
+from store.pricing import SHIPPED_ORIGIN, Cost, PriceRow, PriceTable, load_price_table, utc_date
 from store.spend import (
     ADMIN_KEY_HINT,
     CrossCheckLine,
-    DayAmount,
     Ledger,
     ModelSpend,
     Total,
     build_ledger,
     job_training_cost,
+    merge_days,
     model_spend_row,
     rft_hours_from_costs,
+    sum_totals,
     training_day,
 )
 from store.types import Job
@@ -100,9 +101,9 @@ def ledger_for(
     jobs = [_with_raw(cache, job) for job in cache.jobs()]
     start = day_start(since) if since is not None else None
     usage = cache.usage(since=start) if has_admin_key else []
-    costs = cache.costs(since=start) if has_admin_key else []
     # Hours come from all the costs we hold, not only those since `since`: a job is billed once.
-    all_costs = cache.costs() if has_admin_key and since is not None else costs
+    all_costs = cache.costs() if has_admin_key else []
+    costs = [line for line in all_costs if line.start_time >= start] if start is not None else all_costs
     ledger = build_ledger(
         jobs=jobs,
         table=table,
@@ -220,30 +221,18 @@ def with_rows(ledger: Ledger, rows: Iterable[ModelSpend]) -> Ledger:
     The cross-check stays as it is: the costs API itemises by base model and day, not by model.
     """
     rows = tuple(rows)
-    training_total = _sum(Total.of(row.training) for row in rows if row.training is not None)
+    training_total = sum_totals(Total.of(row.training) for row in rows if row.training is not None)
     if any(row.parent is None and row.training is None and row.job is None for row in rows):
         training_total = replace(training_total, complete=False)  # a model whose job is not in the cache
-    usage_total = _sum(row.usage for row in rows if row.usage is not None) if ledger.usage_available else None
-    merged: dict[date, DayAmount] = {}
-    for row in rows:
-        for day in row.per_day:
-            current = merged.get(day.day, DayAmount(day.day))
-            merged[day.day] = DayAmount(day.day, current.training + day.training, current.usage + day.usage)
+    usage_total = sum_totals(row.usage for row in rows if row.usage is not None) if ledger.usage_available else None
     return replace(
         ledger,
         rows=rows,
         training=training_total,
         usage=usage_total,
         total=training_total + usage_total if usage_total is not None else training_total,
-        per_day=tuple(merged[day] for day in sorted(merged)),
+        per_day=merge_days(day for row in rows for day in row.per_day),
     )
-
-
-def _sum(totals: Iterable[Total]) -> Total:
-    result = Total()
-    for total in totals:
-        result = result + total
-    return result
 
 
 # -- the working, summarised for people ----------------------------------------------------------
@@ -387,7 +376,7 @@ class WhyLine:
 
 def price_origin(row: PriceRow) -> str:
     """Where a price row came from, in a few words: the shipped table with its source, or the user's file."""
-    if row.origin == "finetop":
+    if row.origin == SHIPPED_ORIGIN:
         return f"source: {row.source}" if row.source else "finetop's price table"
     return f"your {row.origin}" + (f" ({row.source})" if row.source else "")
 
@@ -407,7 +396,7 @@ def explain(row: ModelSpend, *, usage_available: bool, usage_hint: str = "") -> 
     lines: list[WhyLine] = []
     job = row.job
     if job is not None:
-        made = f"made by {job.id} ({job.method}, {job.status}) on {_day(job.created_at).isoformat()}"
+        made = f"made by {job.id} ({job.method}, {job.status}) on {utc_date(job.created_at).isoformat()}"
         lines.append(WhyLine("detail", "job", made))
     if row.parent:
         lines.append(WhyLine("detail", "checkpoint", f"of {row.parent}: its training is counted on that model"))
@@ -415,7 +404,7 @@ def explain(row: ModelSpend, *, usage_available: bool, usage_hint: str = "") -> 
         training = row.training
         lines.append(WhyLine("heading", "training", training.label()))
         lines.append(WhyLine("formula", "", training.formula(), 1))
-        created = f" (job created {_day(job.created_at).isoformat()})" if job is not None else ""
+        created = f" (job created {utc_date(job.created_at).isoformat()})" if job is not None else ""
         price = _price_line(training.row, 1, created)
         if price:
             lines.append(price)
@@ -458,7 +447,3 @@ def explain(row: ModelSpend, *, usage_available: bool, usage_hint: str = "") -> 
     if row.note and not (row.parent is None and job is None):
         lines.append(WhyLine("note", "note", row.note, 1))
     return lines
-
-
-def _day(timestamp: int) -> date:
-    return datetime.fromtimestamp(timestamp, UTC).date()

@@ -325,12 +325,12 @@ class Syncer:
             progress("jobs", len(pending), len(pending))
 
     def sync_job_details(self, job_id: str, report: SyncReport) -> None:
-        job = self.cache.job(job_id)
         self._read_new_events(job_id, report)  # announced or not, the checkpoints are read once, here
         report.checkpoints += self.cache.upsert_checkpoints(self.api.list_checkpoints(job_id))
+        job = self.cache.job(job_id)  # after its events: they set its step
         for file_id in job.result_files:
             self.fetch_content(file_id, report)
-        if (self.cache.job(job_id).step or 0) > CHART_POINTS:
+        if (job.step or 0) > CHART_POINTS:
             # A long ended job: reduce its chart once now, so opening it never scans its events.
             self.cache.chart_series(job_id, points=CHART_POINTS)
         self.cache.mark_details_synced(job_id)

@@ -13,10 +13,12 @@ import os
 import re
 import tempfile
 from functools import lru_cache
-
-import tiktoken
+from typing import TYPE_CHECKING
 
 from store.errors import FinetopError
+
+if TYPE_CHECKING:
+    import tiktoken  # imported where encodings are used: `finetop --help` and file ids need none
 
 DEFAULT_ENCODING = "o200k_base"
 
@@ -57,6 +59,8 @@ def encoding_name_for(model_id: str) -> str | None:
     for pattern, name in _ENCODING_RULES:
         if pattern.match(base):
             return name
+    import tiktoken
+
     try:
         return tiktoken.encoding_name_for_model(base)
     except KeyError:
@@ -72,6 +76,8 @@ def cache_file_name(encoding_name: str) -> str | None:
 @lru_cache(maxsize=8)
 def load_encoding(encoding_name: str) -> tiktoken.Encoding:
     """Load an encoding from tiktoken's cache (or download it once); EncodingUnavailable if neither works."""
+    import tiktoken
+
     try:
         return tiktoken.get_encoding(encoding_name)
     except Exception as error:  # requests errors, OSError, hash mismatches: all mean "files unavailable"
@@ -116,10 +122,6 @@ class TokenCounter:
                 self._cache.clear()  # cheaper than LRU bookkeeping; the repeating strings come back at once
             self._cache[text] = n
         return n
-
-    def count_uncached(self, text: str) -> int:
-        """Tokens in a string not worth remembering (a long, one-off message)."""
-        return len(self._encode(text))
 
 
 def _unavailable_message(encoding_name: str, cause: BaseException | None) -> tuple[str, str]:

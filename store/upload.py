@@ -341,7 +341,7 @@ class _PartedUpload:
         try:
             md5, done = self._send_parts(record)
         except (KeyboardInterrupt, UploadCancelled):
-            self._cancel(record)
+            self._forget(record, cancel_on_server=True)
             raise UploadCancelled(
                 f"Cancelled the upload of {self.name}; the server discarded the parts it had.",
             ) from None
@@ -565,9 +565,6 @@ class _PartedUpload:
             f"{self.local.path} vanished while it was being uploaded.",
             "Nothing was kept; upload it again from where it is now.",
         )
-
-    def _cancel(self, record: UploadRecord) -> None:
-        self._forget(record, cancel_on_server=True)
 
     def _forget(self, record: UploadRecord, *, cancel_on_server: bool) -> None:
         """Drop the record, and (best effort) the upload on the server: it would expire within the hour anyway."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store.tokens import base_model_name, encoding_name_for
+from store.tokens import base_model_name
 
 SUPERVISED_DPO = frozenset({"supervised", "dpo"})
 
@@ -64,7 +64,3 @@ def resolved_name(model_id: str) -> str:
     """The snapshot the service would train (aliases resolved, ft: ids reduced to their base)."""
     base = base_model_name(model_id.strip())
     return _ALIASES.get(base, base)
-
-
-def is_known_encoding(model_id: str) -> bool:
-    return encoding_name_for(model_id) is not None

@@ -26,13 +26,13 @@ from store.dataset.rules import RuleContext, check_example
 from store.dataset.stats import Histogram
 from store.errors import FinetopError
 from store.tokens import DEFAULT_ENCODING, TokenCounter, encoding_name_for, load_encoding
+from store.upload import MAX_UPLOAD_BYTES as UPLOADS_API_LIMIT
+from store.upload import PART_SIZE as UPLOAD_PART_BYTES
+from store.upload import SINGLE_REQUEST_LIMIT as FILES_API_LIMIT
 
 METHODS = ("supervised", "dpo", "reinforcement")
 ROLES = ("training", "validation")
 MIN_TRAINING_EXAMPLES = 10
-FILES_API_LIMIT = 512 * 1024 * 1024  # one request to POST /files
-UPLOADS_API_LIMIT = 8 * 1024 * 1024 * 1024  # POST /uploads in parts of up to 64 MB
-UPLOAD_PART_BYTES = 64 * 1024 * 1024
 REINFORCEMENT_MAX_LINES = {"training": 50_000, "validation": 1_000}
 
 # The auto epoch heuristic (OpenAI cookbook, "Chat_finetuning_data_prep").

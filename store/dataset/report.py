@@ -118,10 +118,6 @@ class ProblemLog:
     def count(self, kind: str) -> int:
         return self._counts.get(kind, 0)
 
-    @property
-    def has_errors(self) -> bool:
-        return any(KINDS[kind][0] == "error" for kind in self._counts)
-
     def problems(self) -> tuple[Problem, ...]:
         """Errors first, then warnings; by line within each (file-level problems first)."""
         return tuple(
