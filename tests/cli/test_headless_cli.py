@@ -215,8 +215,11 @@ def test_pause_resume_cancel_and_a_wrong_state_refusal(small):
     running = job_id_with(small, "running")
     assert "paused" in run("pause", running, env=env).stdout
     refused = run("pause", running, env=env)
-    assert refused.returncode == 1 and "request" in refused.stderr
-    assert run("resume", running, env=env).returncode == 0
+    assert refused.returncode == 1 and "only running jobs can be paused" in refused.stderr
+    assert "request req_" in refused.stderr  # the request id, for a support ticket
+    resumed = run("resume", running, env=env)
+    assert resumed.returncode == 0 and "is now" in resumed.stdout and "queued" in resumed.stdout
+    assert next(j["status"] for j in small.control.snapshot()["jobs"] if j["id"] == running) in ("queued", "running")
     no_tty = run("cancel", running, env=env)
     assert no_tty.returncode == 1 and "--yes" in no_tty.stderr  # never cancels without confirmation
     assert run("cancel", running, "--yes", env=env).returncode == 0

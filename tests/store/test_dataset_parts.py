@@ -225,6 +225,8 @@ class TestCounting:
         assert capped.total == uncapped.total and capped.longest > 200
         # The long pair is cut to 200; the short pair (under 200) is whole; the input counts once.
         assert capped.billed < uncapped.total
+        rejected = uncapped.total - uncapped.longest  # the short output: longest is input + the long one
+        assert capped.billed == 200 + rejected  # input + long output cut to 200, plus the short output
 
 
 def test_aliases_resolve_to_the_trainable_snapshot():

@@ -105,13 +105,26 @@ def test_a_sync_killed_midway_resumes_to_an_exact_archive(emulator_factory, isol
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert proc.returncode == -signal.SIGKILL  # killed mid-sync, not finished
+    path = isolated_env / "data" / "profiles" / "default" / "cache.db"
+    server = control.snapshot()
+    total = sum(len(events) for events in server["events"].values())
+    partial = Cache.open(path)
+    kept = partial.count_events()
+    partial.close()
+    assert 0 < kept < total
     control.clear_faults()
+    control.clear_requests()
     done = subprocess.run(
         [sys.executable, "-m", "tui.cli", "sync", "--once"], env=_env_for(emulator), capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    cache = Cache.open(isolated_env / "data" / "profiles" / "default" / "cache.db")
+    cache = Cache.open(path)
     assert archive_differences(cache, control.snapshot()) == []
+    # It resumed: what the killed run had read is not asked for again.
+    pages = [r for r in control.requests() if r["path"].endswith("/events")]
+    fresh = sum(max(1, -(-len(events) // 100)) for events in server["events"].values())
+    assert len(pages) < fresh
 
 
 def test_two_concurrent_syncs_of_one_profile_finish_cleanly(emulator_factory, isolated_env):
@@ -181,8 +194,11 @@ def test_big_training_files_wait_for_the_archive_command(make_world, monkeypatch
 
     world = make_world("small", sync=False)
     monkeypatch.setattr(store.sync, "AUTO_ARCHIVE_BYTES", 10)
+    files = active_jobs_files(world)
     world.backend.sync()
-    assert all(world.backend.cache.content(file_id) is None for file_id in active_jobs_files(world))
+    assert files and all(world.backend.cache.content(file_id) is None for file_id in files)
+    world.backend.sync(with_contents=True)  # what `finetop archive --with-contents` runs
+    assert all(world.backend.cache.content(file_id) is not None for file_id in files)
 
 
 TERMINAL = {"succeeded", "failed", "cancelled"}

@@ -55,6 +55,7 @@ def test_counter_counts_special_token_text_as_text_and_remembers_short_strings()
     counter = TokenCounter(load_encoding("o200k_base"), max_entries=2)
     assert counter.count("<|endoftext|>") > 1  # user text, never a control token
     assert counter.count("user") == counter.count("user") == 1
+    assert "user" in counter._cache  # remembered: the second count did not encode again
     counter.count("a b")
     counter.count("c d")  # the cache is full: it starts over instead of growing
     assert len(counter._cache) <= 2

@@ -251,10 +251,13 @@ def test_a_lost_connection_keeps_the_record_for_a_rerun(emulator, api, cache, tm
     with pytest.raises(UploadError) as caught:
         upload(api, cache, path, parallel=1, **FORCED)
     assert "run the same upload again within the hour" in caught.value.hint
-    assert cache.upload_records()  # kept
+    (record,) = cache.upload_records()  # kept
     emulator.control.clear_faults()
+    emulator.control.clear_requests()
     remote = upload(api, cache, path, **FORCED)
     assert server_sha(emulator, remote.id) == sha256(path)
+    assert not calls(emulator, "/v1/uploads")  # the same upload went on: no new one was started
+    assert calls(emulator, f"/v1/uploads/{record.upload_id}/complete")
 
 
 # --- cancel and refusals -------------------------------------------------------------------------

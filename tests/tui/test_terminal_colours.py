@@ -13,12 +13,16 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def detected_on_a_terminal(term: str) -> str:
-    """Run the detector on a real pseudo-terminal with this TERM; what it printed."""
+def theme_on_a_terminal(term: str, home) -> str:
+    """The theme finetop's app gets on a real pseudo-terminal with this TERM."""
     leader, follower = pty.openpty()
     env = {key: value for key, value in os.environ.items() if key not in ("COLORTERM", "TEXTUAL_DRIVER", "NO_COLOR")}
-    env["TERM"] = term
-    code = "from tui.app import few_colours; print('few' if few_colours() else 'many')"
+    env.update(TERM=term, FINETOP_DATA_DIR=str(home / "data"), FINETOP_CONFIG_DIR=str(home / "config"))
+    env.setdefault("OPENAI_API_KEY", "sk-test")
+    code = (
+        "from store.backend import Backend; from tui.app import make_app; "
+        "print(make_app(Backend.open(None), poll=False).theme)"
+    )
     with subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=follower, stderr=follower) as child:
         os.close(follower)
         output = b""
@@ -35,9 +39,9 @@ def detected_on_a_terminal(term: str) -> str:
     return output.decode().strip()
 
 
-TERMINALS = [("xterm-16color", "few"), ("screen", "few"), ("xterm-256color", "many")]
+TERMINALS = [("xterm-16color", "ansi-dark"), ("screen", "ansi-dark"), ("xterm-256color", "textual-dark")]
 
 
 @pytest.mark.parametrize(("term", "expected"), TERMINALS)
-def test_sixteen_colour_terminals_are_told_from_richer_ones(term, expected):
-    assert detected_on_a_terminal(term) == expected
+def test_sixteen_colour_terminals_get_the_terminals_own_palette(term, expected, tmp_path):
+    assert theme_on_a_terminal(term, tmp_path).splitlines()[-1] == expected
