@@ -415,6 +415,20 @@ class CostEstimate:
             return self.cost.label()
         return "cannot be estimated"
 
+    def to_save(self, method: str) -> TrainingEstimate | None:
+        """What the cache keeps beside the job created from it (its overview compares it with the bill)."""
+        if self.tokens is None:
+            return None
+        return TrainingEstimate(
+            job_id="",
+            estimated_tokens=self.tokens,
+            method=method,
+            counted_at=int(time.time()),
+            encoding=self.encoding,
+            epochs=self.epochs,
+            source="preflight",
+        )
+
 
 def estimate_from_report(report: PreflightReport) -> CostEstimate:
     """The training-cost estimate of a preflight report (reinforcement: billed per hour, so no figure)."""

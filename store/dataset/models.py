@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from store.tokens import base_model_name
 
+DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"  # what check, upload, create and the new-job form start from
 SUPERVISED_DPO = frozenset({"supervised", "dpo"})
 
 

@@ -6,7 +6,7 @@ Exit status: 0 clean, 1 warnings only, 2 errors (or a file that cannot be read).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -18,12 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from store.dataset import METHODS, PreflightReport, check_file
+from store.dataset.models import DEFAULT_MODEL
 from store.dataset.report import plural
 from store.errors import FinetopError
 from tui import format as fmt
 from tui.cli.common import console, err_console, report_error
 
-DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 EXIT_CLEAN, EXIT_WARNINGS, EXIT_ERRORS = 0, 1, 2
 # Files smaller than this are checked before a progress bar would even draw.
 PROGRESS_FROM_BYTES = 32 * 1024 * 1024
@@ -75,9 +75,15 @@ def check(
     """
     day = on.date() if on else None
     try:
-        reports = {"training": _check(file, model, method, n_epochs, "training", day, as_json)}
+        reports = {
+            "training": preflight(
+                file, model=model, method=method, n_epochs=n_epochs, role="training", on=day, quiet=as_json
+            )
+        }
         if validation_file is not None:
-            reports["validation"] = _check(validation_file, model, method, None, "validation", day, as_json)
+            reports["validation"] = preflight(
+                validation_file, model=model, method=method, role="validation", on=day, quiet=as_json
+            )
     except FinetopError as error:  # DatasetUnreadable, EncodingUnavailable
         report_error(error)
         raise click.exceptions.Exit(EXIT_ERRORS) from None
@@ -96,10 +102,21 @@ def check(
     raise click.exceptions.Exit(code)
 
 
-def _check(path: Path, model: str, method: str, n_epochs: int | None, role: str, day, quiet: bool) -> PreflightReport:
+def preflight(
+    path: Path,
+    *,
+    model: str,
+    method: str,
+    role: str,
+    n_epochs: int | None = None,
+    on: date | None = None,
+    quiet: bool = False,
+) -> PreflightReport:
+    """check_file with a progress bar for big files on a terminal (check, upload and create use it);
+    DatasetUnreadable and EncodingUnavailable go up to the caller."""
     size = path.stat().st_size if path.is_file() else 0
     if quiet or size < PROGRESS_FROM_BYTES or not err_console.is_terminal:
-        return check_file(path, model=model, method=method, n_epochs=n_epochs, role=role, on=day)
+        return check_file(path, model=model, method=method, n_epochs=n_epochs, role=role, on=on)  # type: ignore[arg-type]
     columns = (
         "[progress.description]{task.description}",
         BarColumn(),
@@ -114,8 +131,8 @@ def _check(path: Path, model: str, method: str, n_epochs: int | None, role: str,
             model=model,
             method=method,
             n_epochs=n_epochs,
-            role=role,
-            on=day,
+            role=role,  # type: ignore[arg-type]
+            on=on,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
 

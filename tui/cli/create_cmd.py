@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from store.cache import TrainingEstimate
 from store.dataset import METHODS, PreflightReport
 from store.errors import ApiError, FinetopError, NotCachedError
 from store.newjob import (
@@ -45,11 +43,10 @@ from store.pricing import base_model_of
 from store.types import Job
 from store.upload import PARALLEL
 from tui import format as fmt
-from tui.cli.common import EXIT_USAGE, confirm_or_abort, console, err_console, report_error, state
+from tui.cli.check_cmd import preflight
+from tui.cli.common import EXIT_ERROR, EXIT_USAGE, confirm_or_abort, console, err_console, report_error, state
 from tui.cli.jobs_cmd import _print_events, follow_job
-from tui.cli.upload_cmd import preflight, print_preflight, refuse_on_errors, upload_with_progress
-
-EXIT_REFUSED = 1
+from tui.cli.upload_cmd import print_preflight, refuse_on_errors, upload_with_progress
 
 
 @dataclass
@@ -187,22 +184,12 @@ def create(
     request = build_request(
         dataclasses.replace(options, training_file=train.file_id, validation_file=valid.file_id if valid else None)
     )
-    saved = None
-    if estimate is not None and estimate.tokens is not None:
-        saved = TrainingEstimate(
-            job_id="",
-            estimated_tokens=estimate.tokens,
-            method=method,
-            counted_at=int(time.time()),
-            encoding=estimate.encoding,
-            epochs=estimate.epochs,
-            source="preflight",
-        )
+    saved = estimate.to_save(method) if estimate is not None else None
     try:
         job = backend.create_job(request, estimate=saved)
     except ApiError as error:
         _report_refusal(error, today)
-        raise SystemExit(EXIT_REFUSED) from None
+        raise SystemExit(EXIT_ERROR) from None
 
     created = Text.assemble("Created ", (job.id, "bold"), " (", fmt.status_text(job.status), f") on {job.model}.")
     if not follow:

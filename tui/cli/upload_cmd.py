@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import click
@@ -26,12 +25,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from store.dataset import METHODS, PreflightReport, check_file
+from store.dataset import METHODS, PreflightReport
 from store.dataset.report import plural
 from store.types import RemoteFile
 from store.upload import PARALLEL, PART_SIZE, SINGLE_REQUEST_LIMIT, UploadCancelled, UploadProgress
 from tui import format as fmt
-from tui.cli.check_cmd import DEFAULT_MODEL, SEVERITY_STYLE
+from tui.cli.check_cmd import DEFAULT_MODEL, SEVERITY_STYLE, preflight
 from tui.cli.common import console, err_console, print_json, state
 
 EXIT_REFUSED = 2
@@ -111,28 +110,6 @@ def upload(
 
 
 # --- shared with `finetop create` ------------------------------------------------------------
-
-
-def preflight(
-    path: Path, *, model: str, method: str, role: str, n_epochs: int | None = None, on: date | None = None
-) -> PreflightReport:
-    """check_file with a progress bar for big files (DatasetUnreadable and EncodingUnavailable go up)."""
-    size = path.stat().st_size if path.is_file() else 0
-    if size < 32 * 1024 * 1024 or not err_console.is_terminal:
-        return check_file(path, model=model, method=method, role=role, n_epochs=n_epochs, on=on)  # type: ignore[arg-type]
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err_console, transient=True
-    ) as bar:
-        task = bar.add_task(f"checking {path.name}", total=size)
-        return check_file(
-            path,
-            model=model,
-            method=method,
-            role=role,  # type: ignore[arg-type]
-            n_epochs=n_epochs,
-            on=on,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
 
 
 def print_preflight(report: PreflightReport, *, name: str | None = None) -> None:

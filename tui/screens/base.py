@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
 from tui.messages import CacheUpdated
@@ -25,6 +25,11 @@ class FinetopScreen(Screen[None]):
     @property
     def finetop(self) -> FinetopApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def offline(self) -> bool:
+        """Started with --offline: read the cache only, no action that needs the API."""
+        return self.finetop.offline_mode
 
     @property
     def backend(self) -> Backend:
@@ -129,6 +134,10 @@ class TableSection(SectionScreen):
 
     def sort_label(self) -> str:
         return f"sort: {self.sort_key} {'↓' if self.sort_reverse else '↑'}"
+
+    @on(DataTable.HeaderSelected, ".section-table")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        self.sort_by(str(event.column_key.value))
 
     def can_sort_by(self, key: str) -> bool:
         """Whether a click on this column's header sorts by it (`o` cycles only through SORTABLE)."""

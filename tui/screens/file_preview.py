@@ -128,10 +128,6 @@ class FilePreviewScreen(FinetopScreen):
         self.available = False  # the bytes are in the archive
         self._csv_rows = 0
 
-    @property
-    def offline(self) -> bool:
-        return bool(getattr(self.app, "offline_mode", False))
-
     def compose(self) -> ComposeResult:
         yield AppHeader(getattr(self.app, "current_mode", "files") or "files")
         with Horizontal(id="preview-title"):
@@ -180,7 +176,7 @@ class FilePreviewScreen(FinetopScreen):
             archived = cache.content(self.file_id)
         if archived is not None and archived.path.exists():
             self.app.call_from_thread(setattr, self, "available", True)
-        if archived is None or not archived.path.exists():
+        else:
             path = archived.path if archived else "the archive"
             self.app.call_from_thread(
                 self._show_message,
@@ -248,7 +244,7 @@ class FilePreviewScreen(FinetopScreen):
 
     def _fetch_failed(self, error: FinetopError) -> None:
         self._show_message(f"Could not fetch the file: {error.message}\n{error.hint}".strip())
-        self.app.show_error(error, title="Could not fetch the file")  # type: ignore[attr-defined]
+        self.finetop.show_error(error, title="Could not fetch the file")
 
     def _ready(self, index: LineIndex, kind: str) -> None:
         self.index = index

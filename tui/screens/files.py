@@ -156,6 +156,7 @@ class FilesScreen(TableSection):
     def __init__(self) -> None:
         super().__init__()
         self.view = FilesView()
+        self._by_id: dict[str, RemoteFile] = {}
         self._haystacks: dict[str, str] = {}
         self.purpose_filter: str | None = None
         self.show_deleted = False
@@ -176,10 +177,6 @@ class FilesScreen(TableSection):
         self.query_one("#files-filter", Input).display = False
         self.query_one("#files-table", FilesTable).focus()
 
-    @property
-    def offline(self) -> bool:
-        return bool(getattr(self.app, "offline_mode", False))
-
     # -- loading -------------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -198,6 +195,7 @@ class FilesScreen(TableSection):
 
     def _show(self, view: FilesView) -> None:
         self.view = view
+        self._by_id = {f.id: f for f in view.files}
         self._haystacks = {f.id: haystack(f, view) for f in view.files}
         live = {f.id for f in view.files if f.deleted_at is None}
         self.selected &= live
@@ -366,7 +364,7 @@ class FilesScreen(TableSection):
         return self.file_by_id(file_id) if file_id else None
 
     def file_by_id(self, file_id: str) -> RemoteFile | None:
-        return next((f for f in self.view.files if f.id == file_id), None)
+        return self._by_id.get(file_id)
 
     def selected_files(self) -> list[RemoteFile]:
         return [f for f in self.view.files if f.id in self.selected and f.deleted_at is None]
@@ -455,10 +453,6 @@ class FilesScreen(TableSection):
         shown = {fid for fid in self._shown_ids if (f := self.file_by_id(fid)) and f.deleted_at is None}
         self.selected = set() if shown and shown <= self.selected else self.selected | shown
         self._redraw_marks()
-
-    @on(DataTable.HeaderSelected, "#files-table")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        self.sort_by(str(event.column_key.value))
 
     def can_sort_by(self, key: str) -> bool:
         return any(column.key == key and column.sort is not None for column in COLUMNS)

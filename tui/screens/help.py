@@ -59,13 +59,10 @@ def _as_binding(item: BindingType) -> Binding:
 
 
 def key_groups(current: type | None = None) -> list[KeyGroup]:
-    """Every key source that exists, "Everywhere" first, then the screen the user came from, then the rest."""
+    """Every key source, "Everywhere" first, then the screen the user came from, then the rest."""
     groups: list[KeyGroup] = []
     for heading, module, name in KEY_SOURCES:
-        try:
-            owner = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
+        owner = getattr(importlib.import_module(module), name)
         bindings = tuple(_as_binding(b) for b in owner.__dict__.get("BINDINGS", ()))
         if owner.__name__ == "FinetopApp":
             bindings += (PALETTE,)

@@ -102,7 +102,7 @@ class JobScreen(FinetopScreen):
         yield Static(id="job-views-bar")
         with ContentSwitcher(id="job-views", initial="live"), Vertical(id="live"):
             yield LossChart(id="job-chart")
-            yield EventLog(id="job-events", utc=getattr(self.app, "utc", False))
+            yield EventLog(id="job-events", utc=self.finetop.utc)
         yield KeysFooter()
 
     @property
@@ -216,7 +216,7 @@ class JobScreen(FinetopScreen):
             file_names=self._file_names(job),
         )
         try:
-            view.training_cost = training_cost_for(cache, job, now=int(self.app.now()))  # type: ignore[attr-defined]
+            view.training_cost = training_cost_for(cache, job, now=int(self.finetop.now()))
         except FinetopError as error:  # the user's prices.csv: say so on the line, keep the job readable
             view.training_cost_problem = str(error)
         if job.status == "succeeded" and job.trained_tokens is not None:
@@ -318,7 +318,7 @@ class JobScreen(FinetopScreen):
         if job is None:
             self.query_one("#job-title", Static).update(Text(f" {self.job_id}", style="dim"))
             return
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = self.finetop.now()
         name = job.fine_tuned_model or (f"suffix {job.suffix}" if job.suffix else job.id)
         parts = [fmt.status_text(job.status), Text(name, style="bold")]
         if job.step is not None and job.is_active:
@@ -338,8 +338,8 @@ class JobScreen(FinetopScreen):
 
     def _show_overview(self, view: DetailsView) -> None:
         job = view.job
-        now = self.app.now()  # type: ignore[attr-defined]
-        utc = getattr(self.app, "utc", False)
+        now = self.finetop.now()
+        utc = self.finetop.utc
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column(overflow="fold")
@@ -446,7 +446,7 @@ class JobScreen(FinetopScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         job = self.job
-        offline = getattr(self.app, "offline_mode", False)
+        offline = self.offline
         rules = {
             "cancel_job": job is not None and job.is_active and not offline,
             "pause_job": job is not None and job.status == "running" and not offline,

@@ -490,10 +490,6 @@ class ModelsScreen(TableSection):
         self.app.call_from_thread(self.notify, model_id, title="Model deleted")
         self.app.call_from_thread(self.finetop.broadcast, CacheUpdated())
 
-    @on(DataTable.HeaderSelected, "#models-table")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        self.sort_by(str(event.column_key.value))
-
     def action_toggle_checkpoints(self) -> None:
         self.show_checkpoints = not self.show_checkpoints
         self._refresh_table()

@@ -39,8 +39,8 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-from store.cache import TrainingEstimate
 from store.dataset import PreflightReport, check_file
+from store.dataset.models import DEFAULT_MODEL
 from store.dataset.report import plural
 from store.errors import ApiError, FinetopError
 from store.newjob import (
@@ -73,7 +73,6 @@ from tui.widgets.footer import KeysFooter
 
 NARROW_BELOW = 110  # columns: below this the report goes under the form instead of beside it
 PREFLIGHT_DELAY = 0.6  # seconds of quiet typing before a path is checked again
-DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 HYPER_FIELDS = ("n_epochs", "batch_size", "learning_rate_multiplier", "beta")
 METHOD_LABELS = {"supervised": "supervised", "dpo": "DPO", "reinforcement": "reinforcement"}
 FIELD_LABELS = {
@@ -450,7 +449,7 @@ class NewJobScreen(FinetopScreen):
             and self._source("training") is not None
             and bool(self._value("#newjob-model"))
             and (errors == 0 or anyway.value)
-            and not getattr(self.app, "offline_mode", False)
+            and not self.offline
         )
         self.query_one("#newjob-create", Button).disabled = not ready
         self.refresh_bindings()
@@ -747,20 +746,10 @@ class NewJobScreen(FinetopScreen):
             request = build_request(
                 replace(options, training_file=ids["training"] or "", validation_file=ids["validation"])
             )
-            saved = None
-            if estimate is not None and estimate.tokens is not None:
-                saved = TrainingEstimate(
-                    job_id="",
-                    estimated_tokens=estimate.tokens,
-                    method=options.method,
-                    counted_at=int(time.time()),
-                    encoding=estimate.encoding,
-                    epochs=estimate.epochs,
-                    source="preflight",
-                )
+            saved = estimate.to_save(options.method) if estimate is not None else None
             job = backend.create_job(request, estimate=saved)
         except UploadCancelled as cancelled:
-            self.app.call_from_thread(self._submit_ended, cancelled.message, None)
+            self.app.call_from_thread(self._submit_ended, cancelled.message)
             return
         except ApiError as error:
             self.app.call_from_thread(self._refused, error)
@@ -786,17 +775,17 @@ class NewJobScreen(FinetopScreen):
         self.cancel_requested = True
         self.query_one("#newjob-upload-status", Static).update("Cancelling the upload…")
 
-    def _submit_ended(self, message: str, severity: str | None) -> None:
+    def _submit_ended(self, message: str = "") -> None:
         self.submitting = False
         self.query_one("#newjob-cancel-upload").display = False
         self.query_one("#newjob-upload-bar").display = False
         self.query_one("#newjob-upload-status").display = False
         if message:
-            self.notify(message, title="Upload cancelled", severity=severity or "warning")
+            self.notify(message, title="Upload cancelled", severity="warning")
         self._update_create()
 
     def _refused(self, error: ApiError) -> None:
-        self._submit_ended("", None)
+        self._submit_ended()
         self.app.push_screen(
             ErrorScreen(
                 error,
@@ -807,7 +796,7 @@ class NewJobScreen(FinetopScreen):
         )
 
     def _failed(self, error: FinetopError) -> None:
-        self._submit_ended("", None)
+        self._submit_ended()
         title = "The upload failed" if isinstance(error, UploadError) else "Could not create the job"
         self.app.push_screen(ErrorScreen(error, title=title))
 
@@ -815,7 +804,7 @@ class NewJobScreen(FinetopScreen):
         from tui.screens.job import JobScreen
 
         self.submitting = False
-        self.app.broadcast(CacheUpdated(None, frozenset({job.id})))  # type: ignore[attr-defined]
+        self.finetop.broadcast(CacheUpdated(None, frozenset({job.id})))
         self.notify(f"{job.id} on {job.model}", title="Job created")
         self.dismiss()
         self.app.push_screen(JobScreen(job.id))

@@ -720,10 +720,6 @@ class SpendScreen(TableSection):
             return True if row is not None and row.job is not None else None
         return True
 
-    @on(DataTable.HeaderSelected, "#spend-table")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        self.sort_by(str(event.column_key.value))
-
     def can_sort_by(self, key: str) -> bool:
         return any(column.key == key for column in COLUMNS)
 

@@ -150,10 +150,8 @@ class RowTable(ScrollView, can_focus=True):
                 self._strips.pop((key, look), None)
             self.refresh_line(row - int(self.scroll_offset.y) + 1)
 
-    def move_cursor(self, *, row: int | None = None, key: str | None = None) -> None:
-        if key is not None:
-            row = self._index.get(key)
-        if row is not None and self._keys:
+    def move_cursor(self, *, row: int) -> None:
+        if self._keys:
             self.cursor_row = max(0, min(row, len(self._keys) - 1))
 
     # ---- actions ------------------------------------------------------------------------------
