@@ -14,6 +14,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 
 from aiohttp import web
 
@@ -114,6 +115,8 @@ async def envelope(request: web.Request, handler: Handler) -> web.StreamResponse
         response = _error_response(errors.server_error())
     response.headers["x-request-id"] = rid
     response.headers["openai-version"] = "2020-10-01"
+    # The simulated clock, as a real server's Date: clients learn "now" from it, as finetop does.
+    response.headers["Date"] = formatdate(world.now(), usegmt=True)
     response.headers["openai-organization"] = world.org_slug
     response.headers["openai-processing-ms"] = str(max(1, round((time.perf_counter() - started) * 1000)))
     if _is_api(request):

@@ -111,6 +111,10 @@ class Api:
             # The header has one-second resolution: ignore what is within that.
             self.server_time_offset = offset if abs(offset) >= 2 else 0.0
 
+    def now(self) -> float:
+        """The server's clock (this machine's until a reply has told us otherwise)."""
+        return time.time() + (self.server_time_offset or 0.0)
+
     @property
     def has_admin_key(self) -> bool:
         return bool(self._keys.admin_key)

@@ -63,6 +63,7 @@ class Backend:
         self._syncer: Syncer | None = None
         self._offset_from_cache: float | None = None
         self._lock = threading.Lock()
+        cache.clock = self.now  # the stamps the cache writes are on the server's clock too
 
     @classmethod
     def open(cls, profile_name: str | None = None, *, config: Config | None = None) -> Backend:
@@ -93,7 +94,7 @@ class Backend:
             if self._syncer is None:
                 from store.sync import Syncer
 
-                self._syncer = Syncer(self.cache, api, poll_seconds=self.profile.poll_seconds)
+                self._syncer = Syncer(self.cache, api, poll_seconds=self.profile.poll_seconds, clock=self.now)
             return self._syncer
 
     def sync(self, **options) -> SyncReport:

@@ -21,7 +21,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -370,10 +370,6 @@ class TrainingEstimate:
     source: str = "preflight"
 
 
-def _now() -> int:
-    return int(time.time())
-
-
 # One encoder for every write: json.dumps with options builds a new one per call (about a microsecond
 # of an event's 25 when archiving a million events).
 _encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
@@ -416,10 +412,16 @@ class _FlatJsonMemo:
 class Cache:
     """One profile's cache: `Cache.open(path)`; then reads and writes of finetop records."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.blob_dir = self.path.parent / "blobs"
         self._local = threading.local()
+        # What "now" means for the stamps the cache writes (seen, deleted, synced): the Backend hands
+        # in the server's clock, so they compare with the server's own timestamps.
+        self.clock = clock
+
+    def _now(self) -> int:
+        return int(self.clock())
 
     # -- opening -------------------------------------------------------------------------
 
@@ -518,7 +520,7 @@ class Cache:
                     migration.fn(schema)
                     migrations._record_applied(schema, migration.name)
                 if "001_initial" in {m.name for m in pending}:
-                    self._set_meta(db, "created_at", str(_now()))
+                    self._set_meta(db, "created_at", str(self._now()))
         except sqlite3.OperationalError as exc:
             raise CacheError(f"Could not prepare the cache {self.path}: {exc}.") from exc
 
@@ -610,7 +612,7 @@ class Cache:
         jobs = list(jobs)
         if not jobs:
             return []
-        seen_at = now or _now()
+        seen_at = now or self._now()
         with self._write() as db:
             placeholders = ",".join("?" * len(jobs))
             old = dict(
@@ -796,7 +798,7 @@ class Cache:
 
     def mark_details_synced(self, job_id: str, *, now: int | None = None) -> None:
         with self._write() as db:
-            db.execute("UPDATE jobs SET details_synced_at = ? WHERE id = ?", (now or _now(), job_id))
+            db.execute("UPDATE jobs SET details_synced_at = ? WHERE id = ?", (now or self._now(), job_id))
 
     def count_jobs(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
@@ -1105,7 +1107,7 @@ class Cache:
         files = list(files)
         if not files:
             return 0
-        seen_at = now or _now()
+        seen_at = now or self._now()
         with self._write() as db:
             known = {
                 r[0]
@@ -1147,7 +1149,7 @@ class Cache:
         with self._write() as db:
             cursor = db.execute(
                 f"UPDATE files SET deleted_at = ? WHERE deleted_at IS NULL AND id IN ({','.join('?' * len(ids))})",
-                [now or _now(), *ids],
+                [now or self._now(), *ids],
             )
             return cursor.rowcount
 
@@ -1194,7 +1196,7 @@ class Cache:
     def replace_models(self, models: Iterable[Model], *, now: int | None = None) -> tuple[int, int]:
         """Store a complete model listing; models that vanished are marked deleted. (added, deleted)"""
         models = list(models)
-        stamp = now or _now()
+        stamp = now or self._now()
         with self._write() as db:
             known = {r[0] for r in db.execute("SELECT id FROM models WHERE deleted_at IS NULL")}
             db.executemany(
@@ -1216,7 +1218,7 @@ class Cache:
 
     def mark_model_deleted(self, model_id: str, *, now: int | None = None) -> None:
         with self._write() as db:
-            db.execute("UPDATE models SET deleted_at = ? WHERE id = ?", (now or _now(), model_id))
+            db.execute("UPDATE models SET deleted_at = ? WHERE id = ?", (now or self._now(), model_id))
 
     def models(self, *, include_deleted: bool = False, fine_tuned_only: bool = False) -> list[Model]:
         where = []
@@ -1336,7 +1338,7 @@ class Cache:
         now: int | None = None,
     ) -> None:
         """Note an attempt at a collection: success clears the error; the cursor is kept unless given."""
-        stamp = now or _now()
+        stamp = now or self._now()
         with self._write() as db:
             previous = self.sync_state(collection)
             db.execute(
@@ -1402,7 +1404,7 @@ class Cache:
                     "Nothing was recorded for this file; free some space and archive again.",
                 ) from exc
             raise CacheError(f"Could not write to the archive {self.blob_dir}: {exc.strerror}.") from exc
-        stamp = now or _now()
+        stamp = now or self._now()
         with self._write() as db:
             db.execute(
                 "INSERT OR REPLACE INTO contents (file_id, sha256, bytes, fetched_at) VALUES (?, ?, ?, ?)",
@@ -1474,7 +1476,7 @@ class Cache:
         with self._write() as db:
             db.execute(
                 "INSERT OR REPLACE INTO upload_parts (key, part_index, part_id, bytes, sent_at) VALUES (?,?,?,?,?)",
-                (key, index, part_id, size, now or _now()),
+                (key, index, part_id, size, now or self._now()),
             )
 
     def upload_record(self, key: str) -> UploadRecord | None:

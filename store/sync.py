@@ -12,7 +12,6 @@ with nothing lost and nothing duplicated.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -87,12 +86,14 @@ class Syncer:
         api: Api,
         *,
         poll_seconds: float = 5.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.cache = cache
         self.api = api
         self.poll_seconds = poll_seconds
-        self.clock = clock
+        # Windows (usage re-reads, what is due) are measured on the server's clock: a machine whose
+        # date is off by days would otherwise ask for the wrong days of usage, silently.
+        self.clock = clock or api.now
         self.backoff_until = 0.0
         self._offline_failures = 0
 
